@@ -1,0 +1,5 @@
+export { createLogger, type Logger } from './logger';
+export { type Component } from './component';
+export { listen, type HttpServer } from './http-server';
+export { runMain } from './run-main';
+export { serveComponents } from './serve';

@@ -1,0 +1,2 @@
+export { createGateway, type GatewayDeps } from './app';
+export { gatewayConfigSpec, readGatewayConfig, type GatewayConfig } from './config';

@@ -1,0 +1,12 @@
+import { field, parseConfig, type ConfigOf, type Env } from '@trackstream/config';
+
+export const queryConfigSpec = {
+  port: field({ env: 'PORT', type: 'integer', default: 8083, minimum: 0, maximum: 65535, description: 'HTTP port (health, metrics, API)' }),
+  logLevel: field({ env: 'LOG_LEVEL', type: 'string', default: 'info', enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace'], description: 'Log level' }),
+} as const;
+
+export type QueryConfig = ConfigOf<typeof queryConfigSpec>;
+
+export function readQueryConfig(env: Env): QueryConfig {
+  return parseConfig(queryConfigSpec, env);
+}
