@@ -1,8 +1,14 @@
 import { field, parseConfig, type ConfigOf, type Env } from '@trackstream/config';
+import { gatewayConfigSpec } from '@trackstream/gateway';
+import { queryOwnConfigSpec } from '@trackstream/query';
+import { writerOwnConfigSpec } from '@trackstream/writer';
 
+/** Every setting of the three services, with the API on 8008 (the ClearML SDK default). */
 export const allInOneConfigSpec = {
-  port: field({ env: 'PORT', type: 'integer', default: 8008, minimum: 0, maximum: 65535, description: 'HTTP port of the whole API (8008 is the ClearML SDK default)' }),
-  logLevel: field({ env: 'LOG_LEVEL', type: 'string', default: 'info', enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace'], description: 'Log level' }),
+  ...gatewayConfigSpec,
+  ...writerOwnConfigSpec,
+  ...queryOwnConfigSpec,
+  port: field({ env: 'PORT', type: 'integer', default: 8008, minimum: 0, maximum: 65535, description: 'HTTP port of the whole API' }),
 } as const;
 
 export type AllInOneConfig = ConfigOf<typeof allInOneConfigSpec>;

@@ -1,24 +1,80 @@
+import { createApiRouter, type Auth } from '@trackstream/api';
+import { createClickHouse, type ClickHouseClient } from '@trackstream/clickhouse';
+import { prepareValidators } from '@trackstream/event-schema';
+import { createKafka, createProducer, ensureTopics, parseBrokers, topicNames, type Kafka } from '@trackstream/kafka';
 import type { Registry } from '@trackstream/metrics';
 import type { Component, Logger } from '@trackstream/runtime';
-import { Router } from 'express';
+import type { GatewayConfig } from './config';
+import { createGatewayMetrics } from './metrics';
+import { Publisher } from './publisher';
+import { addEndpoint } from './routes/add';
+import { addBatchEndpoint } from './routes/add-batch';
+import { deleteForTaskEndpoint } from './routes/delete-for-task';
 
 export interface GatewayDeps {
   logger: Logger;
   registry: Registry;
+  config: GatewayConfig;
+  auth: Auth;
+  /** Shared clients, when a main composes several components; made from config otherwise. */
+  kafka?: Kafka;
+  clickhouse?: ClickHouseClient;
+  /** Pass unknown paths on (the all-in-one process mounts the query routes after these). */
+  fallthrough?: boolean;
 }
 
-/** The gateway component; its endpoints are filled in by the issues that build it. */
+/** The gateway: events.add, events.add_batch and events.delete_for_task, onto Kafka. */
 export function createGateway(deps: GatewayDeps): Component {
+  const { config } = deps;
   const logger = deps.logger.child({ component: 'gateway' });
+  const kafka = deps.kafka ?? createKafka({ brokers: parseBrokers(config.kafkaBrokers), clientId: 'trackstream-gateway', logger });
+  const clickhouse =
+    deps.clickhouse ??
+    createClickHouse({ url: config.clickhouseUrl, username: config.clickhouseUser, password: config.clickhousePassword, database: config.clickhouseDatabase });
+  const topics = topicNames(config.kafkaTopicPrefix);
+  const metrics = createGatewayMetrics(deps.registry);
+  const producer = createProducer(kafka, { logger, sendTimeoutMs: config.gatewayProduceTimeoutMs, compression: 'none' });
+  const publisher = new Publisher(producer, topics.events, config.gatewayMessageMaxBytes, metrics);
+  const ingestDeps = { publisher, metrics, retryAfterSec: config.gatewayRetryAfterSec };
+  prepareValidators();
+
+  const routes = createApiRouter({
+    service: 'gateway',
+    registry: deps.registry,
+    logger,
+    auth: deps.auth,
+    bodyLimit: config.gatewayBodyLimitBytes,
+    timeoutMs: config.gatewayRequestTimeoutMs,
+    fallthrough: deps.fallthrough ?? false,
+    endpoints: [
+      addEndpoint(ingestDeps),
+      addBatchEndpoint(ingestDeps),
+      deleteForTaskEndpoint({
+        publisher,
+        clickhouse,
+        database: config.clickhouseDatabase,
+        timeoutMs: config.gatewayDeleteTimeoutMs,
+        retryAfterSec: config.gatewayRetryAfterSec,
+      }),
+    ],
+  });
+
   return {
     name: 'gateway',
-    routes: Router(),
+    routes,
     async start() {
-      logger.debug('started');
+      // Topics are created here too so a gateway can take events before any writer ran;
+      // if Kafka is down the gateway still starts and answers 503 until it is back.
+      await ensureTopics(kafka, [
+        { topic: topics.events, numPartitions: config.kafkaEventsPartitions, replicationFactor: config.kafkaReplicationFactor },
+        { topic: topics.deadLetter, numPartitions: 1, replicationFactor: config.kafkaReplicationFactor },
+      ]).catch((e: unknown) => logger.warn({ err: e }, 'could not check the Kafka topics; will produce when Kafka is back'));
+      await producer.start();
     },
     async stop() {
-      logger.debug('stopped');
+      await producer.stop();
+      if (!deps.clickhouse) await clickhouse.close();
     },
-    health: () => [],
+    health: () => [{ name: 'kafka-producer', check: () => producer.connected }],
   };
 }

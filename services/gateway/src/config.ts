@@ -1,8 +1,25 @@
+import { authConfigSpec, DEFAULT_BODY_LIMIT } from '@trackstream/api';
+import { clickhouseConfigSpec } from '@trackstream/clickhouse';
 import { field, parseConfig, type ConfigOf, type Env } from '@trackstream/config';
+import { DEFAULT_MAX_MESSAGE_BYTES } from '@trackstream/event-schema';
+import { kafkaConfigSpec } from '@trackstream/kafka';
+
+export const gatewayOwnConfigSpec = {
+  gatewayBodyLimitBytes: field({ env: 'GATEWAY_BODY_LIMIT_BYTES', type: 'integer', default: DEFAULT_BODY_LIMIT, minimum: 1024, description: 'Largest request body, after decompression (413 above)' }),
+  gatewayProduceTimeoutMs: field({ env: 'GATEWAY_PRODUCE_TIMEOUT_MS', type: 'integer', default: 5000, minimum: 100, description: 'Longest wait for Kafka to acknowledge a request\'s events; then 503 with Retry-After' }),
+  gatewayMessageMaxBytes: field({ env: 'GATEWAY_MESSAGE_MAX_BYTES', type: 'integer', default: DEFAULT_MAX_MESSAGE_BYTES, minimum: 1024, description: 'Bound of one Kafka message (events of one task are packed up to it)' }),
+  gatewayDeleteTimeoutMs: field({ env: 'GATEWAY_DELETE_TIMEOUT_MS', type: 'integer', default: 30_000, minimum: 1000, description: 'Longest wait for the writer to carry out delete_for_task; then 503' }),
+  gatewayRequestTimeoutMs: field({ env: 'GATEWAY_REQUEST_TIMEOUT_MS', type: 'integer', default: 60_000, minimum: 1000, description: 'Longest time a request may take, body included' }),
+  gatewayRetryAfterSec: field({ env: 'GATEWAY_RETRY_AFTER_SEC', type: 'integer', default: 2, minimum: 1, description: 'Retry-After of 503 answers' }),
+} as const;
 
 export const gatewayConfigSpec = {
-  port: field({ env: 'PORT', type: 'integer', default: 8081, minimum: 0, maximum: 65535, description: 'HTTP port (health, metrics, API)' }),
+  port: field({ env: 'PORT', type: 'integer', default: 8081, minimum: 0, maximum: 65535, description: 'HTTP port (API, health, metrics)' }),
   logLevel: field({ env: 'LOG_LEVEL', type: 'string', default: 'info', enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace'], description: 'Log level' }),
+  ...kafkaConfigSpec,
+  ...clickhouseConfigSpec,
+  ...authConfigSpec,
+  ...gatewayOwnConfigSpec,
 } as const;
 
 export type GatewayConfig = ConfigOf<typeof gatewayConfigSpec>;

@@ -1,2 +1,2 @@
 export { createGateway, type GatewayDeps } from './app';
-export { gatewayConfigSpec, readGatewayConfig, type GatewayConfig } from './config';
+export { gatewayConfigSpec, gatewayOwnConfigSpec, readGatewayConfig, type GatewayConfig } from './config';

@@ -1,3 +1,4 @@
+import { authFromConfig } from '@trackstream/api';
 import { createRegistry } from '@trackstream/metrics';
 import { createLogger, runMain, serveComponents } from '@trackstream/runtime';
 import { createGateway } from './app';
@@ -7,5 +8,6 @@ const config = readGatewayConfig(process.env);
 const logger = createLogger({ service: 'gateway', level: config.logLevel });
 runMain(logger, async () => {
   const registry = createRegistry();
-  return serveComponents({ port: config.port, components: [createGateway({ logger, registry })], registry, logger });
+  const gateway = createGateway({ logger, registry, config, auth: await authFromConfig(config) });
+  return serveComponents({ port: config.port, components: [gateway], registry, logger });
 });

@@ -1,2 +1,2 @@
 export { createQuery, type QueryDeps } from './app';
-export { queryConfigSpec, readQueryConfig, type QueryConfig } from './config';
+export { queryConfigSpec, queryOwnConfigSpec, readQueryConfig, type QueryConfig } from './config';

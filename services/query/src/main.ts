@@ -1,3 +1,4 @@
+import { authFromConfig } from '@trackstream/api';
 import { createRegistry } from '@trackstream/metrics';
 import { createLogger, runMain, serveComponents } from '@trackstream/runtime';
 import { createQuery } from './app';
@@ -7,5 +8,6 @@ const config = readQueryConfig(process.env);
 const logger = createLogger({ service: 'query', level: config.logLevel });
 runMain(logger, async () => {
   const registry = createRegistry();
-  return serveComponents({ port: config.port, components: [createQuery({ logger, registry })], registry, logger });
+  const query = createQuery({ logger, registry, config, auth: await authFromConfig(config) });
+  return serveComponents({ port: config.port, components: [query], registry, logger });
 });

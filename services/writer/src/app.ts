@@ -1,22 +1,83 @@
+import { createClickHouse, migrate, type ClickHouseClient } from '@trackstream/clickhouse';
+import { createBatchConsumer, createKafka, createProducer, ensureTopics, parseBrokers, topicNames, type Kafka } from '@trackstream/kafka';
 import type { Registry } from '@trackstream/metrics';
-import type { Component, Logger } from '@trackstream/runtime';
+import { retryUntilDone, type Component, type Logger } from '@trackstream/runtime';
+import type { WriterConfig } from './config';
+import { ConsumerLoop } from './consumer';
+import { DeadLetter } from './dead-letter';
+import { Deleter } from './deleter';
+import { createWriterMetrics } from './metrics';
+import { decodeToRows } from './rows';
+import { Sink } from './sink';
 
 export interface WriterDeps {
   logger: Logger;
   registry: Registry;
+  config: WriterConfig;
+  /** Shared clients, when a main composes several components; made from config otherwise. */
+  kafka?: Kafka;
+  clickhouse?: ClickHouseClient;
 }
 
-/** The writer component; a skeleton: Kafka consumption and inserts come with the writer issue. */
+/** The writer: Kafka events topic -> ClickHouse tables, as one consumer-group member. */
 export function createWriter(deps: WriterDeps): Component {
+  const { config } = deps;
   const logger = deps.logger.child({ component: 'writer' });
+  const kafka = deps.kafka ?? createKafka({ brokers: parseBrokers(config.kafkaBrokers), clientId: 'trackstream-writer', logger });
+  const clickhouseSettings = { url: config.clickhouseUrl, username: config.clickhouseUser, password: config.clickhousePassword, database: config.clickhouseDatabase };
+  const clickhouse = deps.clickhouse ?? createClickHouse(clickhouseSettings);
+  const topics = topicNames(config.kafkaTopicPrefix);
+  const metrics = createWriterMetrics(deps.registry);
+  const producer = createProducer(kafka, { logger, sendTimeoutMs: 10_000, compression: 'none' });
+  const sink = new Sink(clickhouse, config.clickhouseDatabase, metrics, logger, {
+    initialDelayMs: config.writerRetryInitialMs,
+    maxDelayMs: config.writerRetryMaxMs,
+  });
+  const consumer = createBatchConsumer(kafka, { groupId: config.writerGroupId, topic: topics.events, logger });
+  const loop = new ConsumerLoop({
+    consumer,
+    sink,
+    deadLetter: new DeadLetter(producer, topics.deadLetter, topics.events, metrics),
+    deleter: new Deleter(clickhouse, config.clickhouseDatabase, sink, metrics, logger),
+    decode: decodeToRows,
+    limits: { maxRows: config.writerBatchRows, maxBytes: config.writerBatchBytes, maxAgeMs: config.writerBatchMs },
+    metrics,
+    logger,
+  });
+  const stopping = new AbortController();
+  let consuming = false;
+
   return {
     name: 'writer',
     async start() {
-      logger.debug('started');
+      await retryUntilDone(() => migrate(clickhouseSettings, { logger }), {
+        what: 'ClickHouse migrations',
+        logger,
+        signal: stopping.signal,
+      });
+      await retryUntilDone(
+        () =>
+          ensureTopics(kafka, [
+            { topic: topics.events, numPartitions: config.kafkaEventsPartitions, replicationFactor: config.kafkaReplicationFactor },
+            { topic: topics.deadLetter, numPartitions: 1, replicationFactor: config.kafkaReplicationFactor },
+          ]),
+        { what: 'Kafka topics', logger, signal: stopping.signal },
+      );
+      await producer.start();
+      await loop.start();
+      consuming = true;
+      logger.info({ topic: topics.events, group: config.writerGroupId }, 'writer consuming');
     },
     async stop() {
-      logger.debug('stopped');
+      stopping.abort();
+      if (consuming) await loop.stop();
+      consuming = false;
+      await producer.stop();
+      if (!deps.clickhouse) await clickhouse.close();
     },
-    health: () => [],
+    health: () => [
+      { name: 'writer-consuming', check: () => consuming },
+      { name: 'clickhouse', check: async () => (await clickhouse.ping()).success },
+    ],
   };
 }

@@ -1,2 +1,2 @@
 export { createWriter, type WriterDeps } from './app';
-export { writerConfigSpec, readWriterConfig, type WriterConfig } from './config';
+export { writerConfigSpec, writerOwnConfigSpec, readWriterConfig, type WriterConfig } from './config';

@@ -7,5 +7,5 @@ const config = readWriterConfig(process.env);
 const logger = createLogger({ service: 'writer', level: config.logLevel });
 runMain(logger, async () => {
   const registry = createRegistry();
-  return serveComponents({ port: config.port, components: [createWriter({ logger, registry })], registry, logger });
+  return serveComponents({ port: config.port, components: [createWriter({ logger, registry, config })], registry, logger });
 });

@@ -17,7 +17,13 @@ before(async () => {
   const admin = createClient({ url: stack.clickhouseUrl });
   await admin.command({ query: `CREATE DATABASE ${db}` });
   await admin.close();
-  ch = createClient({ url: stack.clickhouseUrl, database: db, request_timeout: 120_000 });
+  // ClickHouse 25.8+ sends 64-bit integers as JSON numbers by default; quoted, they stay exact.
+  ch = createClient({
+    url: stack.clickhouseUrl,
+    database: db,
+    request_timeout: 120_000,
+    clickhouse_settings: { output_format_json_quote_64bit_integers: 1 },
+  });
 });
 
 after(async () => {

@@ -86,9 +86,19 @@ test('messages survive a broker restart', async () => {
   await stack.start('kafka');
   const admin = kafka.admin();
   await admin.connect();
-  const offsets = await admin.fetchTopicOffsets(topic);
-  await admin.disconnect();
-  assert.equal(offsets.reduce((s, p) => s + Number(p.high), 0), N + 2);
+  try {
+    // Right after a restart the partitions may still be loading: poll until they answer.
+    const total = await waitFor(
+      async () => {
+        const offsets = await admin.fetchTopicOffsets(topic);
+        return offsets.reduce((s, p) => s + Number(p.high), 0);
+      },
+      { timeoutMs: 60_000, what: 'topic offsets after restart' },
+    );
+    assert.equal(total, N + 2);
+  } finally {
+    await admin.disconnect();
+  }
   // And they are readable, not just counted.
   const reader = kafka.consumer({ groupId: `${group}-reader` });
   clients.push(reader);

@@ -70,7 +70,10 @@ async function main(): Promise<number> {
     }
     // One file at a time: integration tests restart shared processes, which must not
     // happen under another file's feet.
-    const child = spawn(process.execPath, ['--test', '--test-concurrency=1', '--test-reporter=spec', ...files], {
+    // A test that hangs fails after 10 minutes instead of stalling CI; the run ends when the
+    // tests do, even if a client library left a timer behind.
+    const flags = ['--test', '--test-concurrency=1', '--test-timeout=600000', '--test-force-exit', '--test-reporter=spec'];
+    const child = spawn(process.execPath, [...flags, ...files], {
       stdio: 'inherit',
       env,
     });

@@ -12,11 +12,14 @@ import { LocalStack, type ComponentName } from '../stack';
 
 const log = (line: string): void => console.log(`[stack] ${line}`);
 
-async function open(s: StackSettings): Promise<LocalStack> {
+/** `withPorts`: the commands that start processes apply the configured ports; others only look. */
+async function open(s: StackSettings, withPorts = false): Promise<LocalStack> {
   return LocalStack.open({
     ...(s.dataDir ? { dataDir: s.dataDir } : {}),
     ...(s.cacheDir ? { cacheDir: s.cacheDir } : {}),
-    ports: { kafka: s.kafkaPort, kafkaController: s.kafkaControllerPort, clickhouse: s.clickhousePort, clickhouseTcp: s.clickhouseTcpPort },
+    ...(withPorts
+      ? { ports: { kafka: s.kafkaPort, kafkaController: s.kafkaControllerPort, clickhouse: s.clickhousePort, clickhouseTcp: s.clickhouseTcpPort } }
+      : {}),
     kafkaHeapMb: s.kafkaHeapMb,
     log,
   });
@@ -35,7 +38,7 @@ async function printStatus(stack: LocalStack): Promise<boolean> {
 /** Kafka, ClickHouse and the all-in-one API process in the foreground; Ctrl-C stops it all. */
 async function start(s: StackSettings): Promise<number> {
   const t0 = Date.now();
-  const stack = await open(s);
+  const stack = await open(s, true);
   let started: ComponentName[] = [];
   let app: ReturnType<typeof spawn> | undefined;
   let stopping: Promise<number> | undefined;
@@ -118,7 +121,7 @@ async function main(): Promise<number> {
   const settings = readStackSettings(process.env);
   switch (command) {
     case 'up': {
-      const stack = await open(settings);
+      const stack = await open(settings, true);
       await stack.up();
       return (await printStatus(stack)) ? 0 : 1;
     }

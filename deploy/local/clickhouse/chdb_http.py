@@ -1,0 +1,1550 @@
+#!/usr/bin/env python3
+"""A small ClickHouse-compatible HTTP server backed by chDB (embedded ClickHouse).
+
+Used for local development and CI when no real ``clickhouse`` server binary is
+available. It speaks the part of ClickHouse's HTTP interface that the official
+Node client ``@clickhouse/client`` (v1.x) uses, so that client works unchanged:
+
+* ``GET /ping``, ``GET /`` (no query), ``GET /replicas_status`` -> ``Ok.``
+* ``POST /`` and ``GET /?query=...`` with URL parameters ``query``, ``database``,
+  ``query_id``, ``default_format``, ``session_id``/``session_timeout``/
+  ``session_check``/``close_session``, ``param_<name>`` (query parameters) and
+  any other parameter as a ClickHouse setting. For POST, the body is appended to
+  the ``query`` parameter after a newline (how INSERT data is sent), or is the
+  whole SQL when there is no ``query`` parameter. ``multipart/form-data`` bodies
+  (the client's ``use_multipart_params``) are accepted too.
+* request bodies with ``Content-Length`` or ``Transfer-Encoding: chunked``,
+  optionally ``Content-Encoding: gzip``/``deflate``/``xz``/``bz2``;
+  gzip/deflate responses when ``enable_http_compression=1`` and the client sends
+  ``Accept-Encoding``.
+* response headers ``X-ClickHouse-Query-Id``, ``-Format``, ``-Summary``,
+  ``-Timezone``, ``-Exception-Code``; error bodies and HTTP status codes as the
+  real server sends them; mid-stream errors use the ``X-ClickHouse-Exception-Tag``
+  protocol of ClickHouse >= 25.11 that the client understands.
+
+Design notes (the "why"):
+
+* chDB runs one engine per process; any number of *connections* to the same
+  path may be open, each with its own session state (current database,
+  settings, query parameters, streaming cursor). Queries on different
+  connections run in parallel and chDB releases the GIL while a query executes.
+  A single connection is NOT safe for concurrent use: query parameters and
+  streaming cursors are per-connection state and get mixed up between threads.
+  So each HTTP request leases a connection of its own from a small pool, and no
+  global lock is held while a query runs.
+* Per-request settings and ``database`` are applied with ``SET``/``USE`` on the
+  leased connection. Appending a ``SETTINGS`` clause to the SQL would be fragile
+  (INSERT ... FORMAT, existing SETTINGS/FORMAT clauses). A connection whose
+  session state was changed (by us or by the statement itself: SET, USE,
+  temporary tables, ...) is closed instead of being returned to the pool, so
+  HTTP requests stay stateless like on a real server. Opening a connection to
+  the running engine costs about a millisecond.
+* chDB's streaming API runs a fresh output format per block, so only formats
+  whose output is a plain concatenation of rows (JSONEachRow, TSV, CSV,
+  RowBinary, Native, ...) are streamed to the socket chunk by chunk; formats
+  with a repeated header (``*WithNames[AndTypes]``) are streamed with the
+  repeated header removed; whole-document formats (JSON, JSONCompact, XML,
+  Pretty, Parquet, ...) are built in memory and sent with Content-Length.
+* ``INSERT ... FORMAT <fmt>`` with the data in the request body is fed to chDB's
+  streaming insert (``send_insert``/``insert_append``) while the body is being
+  read, so large inserts are not held in memory as one SQL string.
+* chDB's compiled-in defaults differ from clickhouse-server's for a few
+  settings; each connection is reset to the server defaults (see
+  ``SERVER_DEFAULT_SETTINGS``) so code tested here behaves the same against a
+  real server.
+
+Not supported (accepted and ignored where the real server would accept them):
+authentication (any user/password is accepted), progress headers
+(``send_progress_in_http_headers``), ``query_id`` uniqueness and KILL QUERY by
+id, external tables in multipart bodies, brotli/zstd/lz4 compression.
+"""
+
+from __future__ import annotations
+
+import argparse
+import bz2
+import contextlib
+import json
+import logging
+import lzma
+import os
+import re
+import secrets
+import signal
+import socket
+import sys
+import threading
+import time
+import uuid
+import zlib
+from collections.abc import Iterator
+from email.parser import BytesParser
+from email.policy import HTTP as EMAIL_HTTP_POLICY
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Callable
+from urllib.parse import parse_qsl
+
+LOG = logging.getLogger("chdb-http")
+
+# How long an idle keep-alive connection (or a stalled request body) is kept.
+KEEP_ALIVE_TIMEOUT_S = 30
+# Socket timeout while streaming a response: a client may legitimately pause
+# reading a large result for a while (back-pressure).
+SEND_TIMEOUT_S = 300
+# Request bodies are read from the socket in pieces of up to this size, and
+# small pieces (a client may send tiny HTTP chunks, e.g. one per row) are
+# coalesced up to it before they are handed to chDB.
+BODY_PIECE = 1 << 20
+# Idle pooled chDB connections kept open for reuse.
+MAX_IDLE_CONNECTIONS = 16
+# clickhouse-server's default/maximum for session_timeout (seconds).
+DEFAULT_SESSION_TIMEOUT_S = 60
+MAX_SESSION_TIMEOUT_S = 3600
+
+# Settings whose chDB default differs from clickhouse-server 26.9's default.
+# chDB enables async inserts (which also makes every small insert wait for the
+# async flush timer), best-effort DateTime parsing and SELECT-less expressions.
+SERVER_DEFAULT_SETTINGS: dict[str, str] = {
+    "async_insert": "0",
+    "date_time_input_format": "basic",
+    "implicit_select": "0",
+}
+
+# URL parameters interpreted by the HTTP handler itself; they are not engine
+# settings (or are engine settings that only matter to an HTTP server), so they
+# are never passed to SET.
+HTTP_HANDLER_PARAMS = frozenset(
+    (
+        "query",
+        "database",
+        "default_format",
+        "query_id",
+        "session_id",
+        "session_timeout",
+        "session_check",
+        "close_session",
+        "user",
+        "password",
+        "quota_key",
+        "role",
+        "stacktrace",
+        "buffer_size",
+        "wait_end_of_query",
+        "compress",
+        "decompress",
+        "client_protocol_version",
+        "enable_http_compression",
+        "http_zlib_compression_level",
+        "send_progress_in_http_headers",
+        "http_headers_progress_interval_ms",
+        "http_wait_end_of_query",
+        "http_response_buffer_size",
+        "http_native_compression_disable_checksumming_on_decompress",
+        "http_write_exception_in_output_format",
+        "add_http_cors_header",
+        "cancel_http_readonly_queries_on_client_close",
+    )
+)
+
+# ClickHouse error codes used by this server itself (name -> code).
+ERR_SYNTAX_ERROR = 62
+ERR_UNKNOWN_SETTING = 115
+ERR_UNKNOWN_COMPRESSION_METHOD = 89
+ERR_NOT_IMPLEMENTED = 48
+ERR_READONLY = 164
+ERR_ZLIB_INFLATE_FAILED = 354
+ERR_CANNOT_DECOMPRESS = 271
+ERR_SESSION_NOT_FOUND = 372
+ERR_SESSION_IS_LOCKED = 373
+ERR_INVALID_SESSION_TIMEOUT = 374
+ERR_BAD_ARGUMENTS = 36
+ERR_STD_EXCEPTION = 1001
+
+ERROR_NAMES: dict[int, str] = {
+    ERR_SYNTAX_ERROR: "SYNTAX_ERROR",
+    ERR_UNKNOWN_SETTING: "UNKNOWN_SETTING",
+    ERR_UNKNOWN_COMPRESSION_METHOD: "UNKNOWN_COMPRESSION_METHOD",
+    ERR_NOT_IMPLEMENTED: "NOT_IMPLEMENTED",
+    ERR_READONLY: "READONLY",
+    ERR_ZLIB_INFLATE_FAILED: "ZLIB_INFLATE_FAILED",
+    ERR_CANNOT_DECOMPRESS: "CANNOT_DECOMPRESS",
+    ERR_SESSION_NOT_FOUND: "SESSION_NOT_FOUND",
+    ERR_SESSION_IS_LOCKED: "SESSION_IS_LOCKED",
+    ERR_INVALID_SESSION_TIMEOUT: "INVALID_SESSION_TIMEOUT",
+    ERR_BAD_ARGUMENTS: "BAD_ARGUMENTS",
+    ERR_STD_EXCEPTION: "STD_EXCEPTION",
+}
+
+# Exception code -> HTTP status, as in ClickHouse's
+# src/Server/HTTP/exceptionCodeToHTTPStatus.cpp (everything else is 500).
+_STATUS_GROUPS: tuple[tuple[int, tuple[int, ...]], ...] = (
+    (401, (194,)),  # REQUIRED_PASSWORD
+    # UNKNOWN_USER, WRONG_PASSWORD, AUTHENTICATION_FAILED, SET_NON_GRANTED_ROLE, ACCESS_DENIED
+    (403, (192, 193, 516, 512, 497)),
+    # BAD_ARGUMENTS, CANNOT_COMPILE_REGEXP, CANNOT_PARSE_* (TEXT, ESCAPE_SEQUENCE,
+    # QUOTED_STRING, DATE, DATETIME, NUMBER, DOMAIN_VALUE_FROM_STRING, IPV4, IPV6,
+    # INPUT_ASSERTION_FAILED, UUID), DUPLICATE_COLUMN, ILLEGAL_COLUMN,
+    # UNKNOWN_ELEMENT_IN_AST, UNKNOWN_TYPE_OF_AST_NODE, THERE_IS_NO_COLUMN,
+    # TOO_DEEP_AST, TOO_BIG_AST, UNEXPECTED_AST_STRUCTURE, SYNTAX_ERROR,
+    # INCORRECT_DATA, TYPE_MISMATCH, VALUE_IS_OUT_OF_RANGE_OF_DATA_TYPE
+    (
+        400,
+        (
+            36,
+            427,
+            6,
+            25,
+            26,
+            38,
+            41,
+            72,
+            441,
+            675,
+            676,
+            27,
+            376,
+            15,
+            44,
+            37,
+            123,
+            8,
+            167,
+            168,
+            223,
+            62,
+            117,
+            53,
+            321,
+        ),
+    ),
+    # UNKNOWN_TABLE, UNKNOWN_FUNCTION, UNKNOWN_IDENTIFIER, UNKNOWN_TYPE,
+    # UNKNOWN_STORAGE, UNKNOWN_DATABASE, UNKNOWN_SETTING,
+    # UNKNOWN_DIRECTION_OF_SORTING, UNKNOWN_AGGREGATE_FUNCTION, UNKNOWN_FORMAT,
+    # UNKNOWN_DATABASE_ENGINE, UNKNOWN_TYPE_OF_QUERY, UNKNOWN_ROLE
+    (404, (60, 46, 47, 50, 56, 81, 115, 152, 63, 73, 336, 78, 511)),
+    (413, (229,)),  # QUERY_IS_TOO_LARGE
+    (501, (48,)),  # NOT_IMPLEMENTED
+    (503, (209, 76, 439)),  # SOCKET_TIMEOUT, CANNOT_OPEN_FILE, CANNOT_SCHEDULE_TASK
+    (411, (381,)),  # HTTP_LENGTH_REQUIRED
+    (408, (159,)),  # TIMEOUT_EXCEEDED
+    (415, (779,)),  # UNSUPPORTED_MEDIA_TYPE
+)
+HTTP_STATUS_BY_CODE: dict[int, int] = {code: status for status, codes in _STATUS_GROUPS for code in codes}
+
+HTTP_REASONS: dict[int, str] = {
+    200: "OK",
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    408: "Request Timeout",
+    411: "Length Required",
+    413: "Request Entity Too Large",
+    415: "Unsupported Media Type",
+    500: "Internal Server Error",
+    501: "Not Implemented",
+    503: "Service Unavailable",
+}
+
+# Output formats (lower-cased) whose chDB streaming output is a plain
+# concatenation of rows, so chunks can be forwarded as they come.
+STREAMABLE_FORMATS = frozenset(
+    (
+        "jsoneachrow",
+        "jsonlines",
+        "ndjson",
+        "jsonstringseachrow",
+        "jsoncompacteachrow",
+        "jsoncompactstringseachrow",
+        "tabseparated",
+        "tsv",
+        "tabseparatedraw",
+        "tsvraw",
+        "raw",
+        "csv",
+        "tskv",
+        "lineasstring",
+        "rowbinary",
+        "native",
+        "bsoneachrow",
+        "msgpack",
+    )
+)
+# Formats for which chDB repeats a header (names, or names and types) at the
+# start of every streamed chunk: value = number of header lines, which are
+# stripped from chunks 2..n.
+HEADER_FORMATS: dict[str, int] = {
+    **{
+        f: 1
+        for f in (
+            "tabseparatedwithnames",
+            "tsvwithnames",
+            "tabseparatedrawwithnames",
+            "tsvrawwithnames",
+            "rawwithnames",
+            "csvwithnames",
+            "jsoncompacteachrowwithnames",
+            "jsoncompactstringseachrowwithnames",
+        )
+    },
+    **{
+        f: 2
+        for f in (
+            "tabseparatedwithnamesandtypes",
+            "tsvwithnamesandtypes",
+            "tabseparatedrawwithnamesandtypes",
+            "tsvrawwithnamesandtypes",
+            "rawwithnamesandtypes",
+            "csvwithnamesandtypes",
+            "jsoncompacteachrowwithnamesandtypes",
+            "jsoncompactstringseachrowwithnamesandtypes",
+        )
+    },
+}
+
+_IDENT_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_CODE_RE = re.compile(r"Code: (\d+)\. ")
+_VERSION_SUFFIX_RE = re.compile(r"\(version [^()]*\)\s*\Z")
+_CRLF_RE = re.compile(r"[\r\n]+")
+
+
+# --------------------------------------------------------------------------- errors
+
+
+class CHError(Exception):
+    """An error reported to the client the way ClickHouse reports exceptions."""
+
+    def __init__(self, code: int, message: str, *, formatted: bool = False) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        # True when `message` already is a full "Code: N. DB::Exception: ..." text.
+        self.formatted = formatted
+
+    def render(self, version: str) -> str:
+        """Return the exception text (without trailing newline) as ClickHouse sends it."""
+        if self.formatted:
+            text = self.message.rstrip()
+        else:
+            name = ERROR_NAMES.get(self.code, "UNKNOWN_EXCEPTION")
+            text = f"Code: {self.code}. DB::Exception: {self.message.rstrip('. ')}. ({name})"
+        if not _VERSION_SUFFIX_RE.search(text):
+            text += f" (version {version})"
+        return text
+
+    @property
+    def http_status(self) -> int:
+        return HTTP_STATUS_BY_CODE.get(self.code, 500)
+
+
+# What chDB calls raise for a failed query. UnicodeDecodeError: chDB builds the
+# Python exception from ClickHouse's message, which quotes the query text; with
+# binary inline data in the query that message is not valid UTF-8.
+CHDB_ERRORS = (RuntimeError, UnicodeDecodeError)
+
+
+def engine_error(exc: BaseException) -> CHError:
+    """Convert an exception raised by chDB into a CHError keeping ClickHouse's text."""
+    if isinstance(exc, UnicodeDecodeError):
+        return CHError(
+            ERR_STD_EXCEPTION, "Query failed; its error message quotes binary data and cannot be shown"
+        )
+    text = str(exc).strip()
+    match = _CODE_RE.match(text)
+    if match:
+        return CHError(int(match.group(1)), text, formatted=True)
+    return CHError(ERR_STD_EXCEPTION, text or type(exc).__name__)
+
+
+class ClientGone(Exception):
+    """The HTTP client went away (or stalled) while we were reading or writing."""
+
+
+# ------------------------------------------------------------------------ SQL lexing
+
+# One regex finds the next token that matters; whatever it skips (whitespace,
+# numbers, operators, commas) is irrelevant for finding FORMAT clauses, and the
+# skipping happens in C, so even megabyte-sized IN lists lex quickly.
+_TOKEN_RE = re.compile(
+    r"""
+      (?P<string>'(?:[^'\\]|\\.|'')*'?)                 # '...' with \x and '' escapes
+    | (?P<quoted>"(?:[^"\\]|\\.|"")*"?|`(?:[^`\\]|\\.|``)*`?)  # quoted identifiers
+    | (?P<comment>--[^\n]*|\#[ !][^\n]*)
+    | (?P<block>/\*)                                    # block comment, may nest
+    | (?P<heredoc>\$(?:[^\W\d]\w*)?\$)                  # $tag$ ... $tag$
+    | (?P<word>[^\W\d]\w*)
+    | (?P<punct>[()\[\]{};])
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+Token = tuple[str, str, int, int, int]  # kind, text, start, end, bracket depth
+
+
+def iter_tokens(sql: str) -> Iterator[Token]:
+    """Yield the words, quoted names, literals and brackets/semicolons of a SQL text.
+
+    Only as much of ClickHouse's lexer as is needed to find FORMAT clauses
+    reliably: string literals, quoted identifiers, heredocs and comments are
+    consumed as units so their contents are never mistaken for keywords.
+    Comments are skipped; numbers and operators are not reported. Scanning is
+    lazy, so callers can stop before inline INSERT data.
+    """
+    pos, n, depth = 0, len(sql), 0
+    while pos < n:
+        m = _TOKEN_RE.search(sql, pos)
+        if m is None:
+            return
+        kind, start, end = m.lastgroup, m.start(), m.end()
+        if kind == "comment":
+            pass
+        elif kind == "block":
+            level = 1
+            while end < n and level:
+                if sql.startswith("/*", end):
+                    level, end = level + 1, end + 2
+                elif sql.startswith("*/", end):
+                    level, end = level - 1, end + 2
+                else:
+                    end += 1
+        elif kind == "heredoc":
+            close = sql.find(m.group(), end)
+            end = n if close < 0 else close + len(m.group())
+            yield ("string", sql[start:end], start, end, depth)
+        elif kind == "punct":
+            ch = m.group()
+            if ch in ")]}":
+                depth = max(depth - 1, 0)
+            yield ("punct", ch, start, end, depth)
+            if ch in "([{":
+                depth += 1
+        else:
+            yield (str(kind), m.group(), start, end, depth)
+        pos = end
+
+
+def first_keyword(sql: str) -> str:
+    """The first word of the statement, upper-cased ('' if there is none)."""
+    for kind, text, _s, _e, _d in iter_tokens(sql):
+        return text.upper() if kind == "word" else ""
+    return ""
+
+
+def find_output_format(sql: str) -> str | None:
+    """Return the format named by a trailing top-level ``FORMAT <name>`` clause.
+
+    The clause may be followed only by ``;`` or by a ``SETTINGS`` clause, which
+    rules out identifiers that happen to be called ``format``.
+    """
+    tokens = list(iter_tokens(sql))
+    found: str | None = None
+    for idx in range(len(tokens) - 1):
+        kind, text, _s, _e, depth = tokens[idx]
+        if kind != "word" or depth != 0 or text.upper() != "FORMAT":
+            continue
+        name_tok = tokens[idx + 1]
+        if name_tok[0] != "word":
+            continue
+        rest = tokens[idx + 2 :]
+        if (
+            not rest
+            or all(t[0] == "punct" and t[1] == ";" for t in rest)
+            or (rest[0][0] == "word" and rest[0][1].upper() == "SETTINGS")
+        ):
+            found = name_tok[1]
+    return found
+
+
+def split_insert_format(sql: str) -> tuple[str, str] | None:
+    """Split ``INSERT ... FORMAT <fmt>`` (nothing after the name) into (prefix, fmt).
+
+    Returns None for anything else (INSERT ... VALUES, INSERT ... SELECT, inline
+    data after the format name, ...), which then runs as one ordinary query.
+    """
+    tokens = iter_tokens(sql)
+    first = next(tokens, None)
+    if first is None or first[0] != "word" or first[1].upper() != "INSERT":
+        return None
+    prev: Token | None = None
+    for tok in tokens:
+        if (
+            prev is not None
+            and prev[0] == "word"
+            and prev[4] == 0
+            and prev[1].upper() == "FORMAT"
+            and tok[0] == "word"
+        ):
+            if sql[tok[3] :].strip():
+                return None
+            return sql[: prev[2]].rstrip(), tok[1]
+        prev = tok
+    return None
+
+
+def quote_literal(value: str) -> str:
+    """A ClickHouse string literal for `value` (used only for SET values)."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def quote_identifier(name: str) -> str:
+    return "`" + name.replace("\\", "\\\\").replace("`", "\\`") + "`"
+
+
+# ------------------------------------------------------------------------ formats
+
+
+def content_type_for(fmt: str) -> str:
+    """Content-Type ClickHouse sends for an output format."""
+    f = fmt.lower()
+    if f.startswith(("tabseparated", "tsv")) or f in ("raw", "rawwithnames", "rawwithnamesandtypes"):
+        return "text/tab-separated-values; charset=UTF-8"
+    if f.startswith("csv"):
+        header = "present" if "withnames" in f else "absent"
+        return f"text/csv; charset=UTF-8; header={header}"
+    if f.startswith("json") or f == "ndjson":
+        return "application/json; charset=UTF-8"
+    if f == "xml":
+        return "application/xml; charset=UTF-8"
+    if f == "markdown":
+        return "text/markdown; charset=UTF-8"
+    if f.startswith(
+        (
+            "rowbinary",
+            "native",
+            "parquet",
+            "arrow",
+            "orc",
+            "avro",
+            "protobuf",
+            "capnproto",
+            "msgpack",
+            "bson",
+            "npy",
+        )
+    ):
+        return "application/octet-stream"
+    return "text/plain; charset=UTF-8"
+
+
+def header_length(data: bytes, lines: int, csv: bool) -> int:
+    """Length of the first `lines` lines of `data` (-1 if incomplete).
+
+    TSV and JSONCompact headers escape newlines, CSV headers may quote them.
+    """
+    pos = 0
+    for _ in range(lines):
+        if not csv:
+            idx = data.find(b"\n", pos)
+            if idx < 0:
+                return -1
+            pos = idx + 1
+            continue
+        in_quotes = False
+        while pos < len(data):
+            c = data[pos]
+            pos += 1
+            if c == 0x22:  # '"'
+                in_quotes = not in_quotes
+            elif c == 0x0A and not in_quotes:
+                break
+        else:
+            return -1
+    return pos
+
+
+# ---------------------------------------------------------------- compression helpers
+
+
+class _Decoder:
+    """Incremental request-body decompressor for one Content-Encoding."""
+
+    def __init__(self, encoding: str) -> None:
+        self.encoding = encoding
+        self._obj: Any = self._new()
+
+    def _new(self) -> Any:
+        if self.encoding in ("gzip", "x-gzip", "deflate"):
+            return zlib.decompressobj(32 + zlib.MAX_WBITS)  # auto-detects gzip/zlib header
+        if self.encoding in ("xz", "lzma"):
+            return lzma.LZMADecompressor()
+        if self.encoding in ("bz2", "bzip2"):
+            return bz2.BZ2Decompressor()
+        raise CHError(ERR_UNKNOWN_COMPRESSION_METHOD, f"Unknown compression method: {self.encoding}")
+
+    def feed(self, data: bytes) -> bytes:
+        out: list[bytes] = []
+        try:
+            while data:
+                out.append(self._obj.decompress(data))
+                if not self._obj.eof:
+                    break
+                # Concatenated members (e.g. several gzip streams): start a new one.
+                data = self._obj.unused_data
+                self._obj = self._new()
+        except (zlib.error, lzma.LZMAError, OSError, EOFError) as exc:
+            code = ERR_ZLIB_INFLATE_FAILED if isinstance(exc, zlib.error) else ERR_CANNOT_DECOMPRESS
+            raise CHError(code, f"Cannot decompress request body ({self.encoding}): {exc}") from exc
+        return b"".join(out)
+
+    def finish(self) -> bytes:
+        # Only zlib's decompressor buffers output that needs flushing.
+        return self._obj.flush() if hasattr(self._obj, "flush") else b""
+
+
+class _Encoder:
+    """Response-body compressor (gzip or deflate as HTTP defines them)."""
+
+    def __init__(self, encoding: str, level: int) -> None:
+        self.encoding = encoding
+        wbits = 16 + zlib.MAX_WBITS if encoding == "gzip" else zlib.MAX_WBITS
+        self._obj = zlib.compressobj(level, zlib.DEFLATED, wbits)
+
+    def feed(self, data: bytes, flush: bool) -> bytes:
+        out = self._obj.compress(data)
+        # Sync-flush streamed chunks so the client can decode rows as they arrive.
+        return out + self._obj.flush(zlib.Z_SYNC_FLUSH) if flush else out
+
+    def finish(self) -> bytes:
+        return self._obj.flush(zlib.Z_FINISH)
+
+
+def choose_response_encoding(accept_encoding: str) -> str | None:
+    codecs = [part.split(";")[0].strip().lower() for part in accept_encoding.split(",")]
+    for name in ("gzip", "deflate"):
+        if name in codecs:
+            return name
+    return None
+
+
+# ---------------------------------------------------------------------- request body
+
+
+class RequestBody:
+    """The request body as an iterator of decoded byte pieces.
+
+    Handles Content-Length and chunked transfer encoding plus Content-Encoding.
+    Tiny pieces (clients may send very small HTTP chunks) are coalesced.
+    ``drain()`` consumes whatever is left so a keep-alive connection stays in
+    sync after an error.
+    """
+
+    def __init__(self, rfile: Any, headers: Any) -> None:
+        self._rfile = rfile
+        self._chunked = "chunked" in (headers.get("Transfer-Encoding") or "").lower()
+        length = headers.get("Content-Length")
+        try:
+            self._remaining = 0 if self._chunked else int(length or 0)
+        except ValueError:
+            raise CHError(ERR_BAD_ARGUMENTS, f"Invalid Content-Length: {length}") from None
+        encoding = (headers.get("Content-Encoding") or "").strip().lower()
+        self._decoder = _Decoder(encoding) if encoding not in ("", "identity") else None
+        self._raw = self._raw_pieces()
+        # One generator of decoded pieces, shared by is_empty() and __iter__().
+        self._pieces = self._decoded()
+        self._peeked: bytes | None = None
+
+    def _raw_pieces(self) -> Iterator[bytes]:
+        try:
+            if not self._chunked:
+                while self._remaining > 0:
+                    piece = self._rfile.read(min(self._remaining, BODY_PIECE))
+                    if not piece:
+                        raise ClientGone("request body truncated")
+                    self._remaining -= len(piece)
+                    yield piece
+            else:
+                yield from self._chunked_pieces()
+        except (OSError, socket.timeout) as exc:
+            raise ClientGone(str(exc)) from exc
+
+    def _chunked_pieces(self) -> Iterator[bytes]:
+        read, readline = self._rfile.read, self._rfile.readline
+        while True:
+            line = readline(1024)
+            if not line.endswith(b"\n"):
+                raise ClientGone("malformed chunked body")
+            try:
+                size = int(line.split(b";", 1)[0].strip(), 16)
+            except ValueError:
+                raise ClientGone(f"malformed chunk size {line[:40]!r}") from None
+            if size == 0:
+                while readline(8192) not in (b"\r\n", b"\n", b""):  # trailers
+                    pass
+                return
+            while size > 0:
+                piece = read(min(size, BODY_PIECE))
+                if not piece:
+                    raise ClientGone("chunked body truncated")
+                size -= len(piece)
+                yield piece
+            if read(2) not in (b"\r\n", b"\n"):
+                raise ClientGone("malformed chunk terminator")
+
+    def _decoded(self) -> Iterator[bytes]:
+        for piece in self._raw:
+            if self._decoder is not None:
+                piece = self._decoder.feed(piece)
+            if piece:
+                yield piece
+        if self._decoder is not None:
+            tail = self._decoder.finish()
+            if tail:
+                yield tail
+
+    def is_empty(self) -> bool:
+        """True if the body has no data (reads at most its first piece)."""
+        if self._peeked is None:
+            self._peeked = next(self._pieces, b"")
+        return not self._peeked
+
+    def __iter__(self) -> Iterator[bytes]:
+        buf: list[bytes] = []
+        size = 0
+        if self._peeked:
+            buf, size = [self._peeked], len(self._peeked)
+        self._peeked = b""
+        for piece in self._pieces:
+            buf.append(piece)
+            size += len(piece)
+            if size >= BODY_PIECE:
+                yield b"".join(buf)
+                buf, size = [], 0
+        if size:
+            yield b"".join(buf)
+
+    def read_all(self) -> bytes:
+        return b"".join(self)
+
+    def drain(self) -> None:
+        """Discard the rest of the raw body (without decoding it)."""
+        for _ in self._raw:
+            pass
+
+
+def parse_multipart(content_type: str, body: bytes) -> dict[str, str]:
+    """Parse a multipart/form-data body into {field name: value}."""
+    message = BytesParser(policy=EMAIL_HTTP_POLICY).parsebytes(
+        b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + body
+    )
+    fields: dict[str, str] = {}
+    if not message.is_multipart():
+        raise CHError(ERR_BAD_ARGUMENTS, "Malformed multipart/form-data body")
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        if part.get_param("filename", header="content-disposition") is not None:
+            raise CHError(ERR_NOT_IMPLEMENTED, "External tables in multipart requests are not supported")
+        if not name:
+            continue
+        payload = part.get_payload(decode=True)
+        fields[str(name)] = payload.decode("utf-8") if isinstance(payload, bytes) else ""
+    return fields
+
+
+# ----------------------------------------------------------------- engine and pool
+
+
+class Session:
+    """A named HTTP session (session_id): one chDB connection kept between requests."""
+
+    def __init__(self, conn: Any, timeout: float) -> None:
+        self.conn = conn
+        self.timeout = timeout
+        self.lock = threading.Lock()
+        self.last_used = time.monotonic()
+
+
+class Lease:
+    """A chDB connection handed to one request, with the state it must undo."""
+
+    def __init__(self, engine: Engine, conn: Any, session: Session | None = None) -> None:
+        self.engine = engine
+        self.conn = conn
+        self.session = session
+        # Pool connections only: False once the session state was changed.
+        self.reusable = True
+        self._restore_settings: dict[str, str] = {}
+        self._restore_database: str | None = None
+
+    def prepare(self, database: str | None, settings: dict[str, str]) -> None:
+        """Make `database` current and apply `settings` for this request."""
+        conn = self.conn
+        try:
+            if self.session is not None:
+                # Settings/database given in the URL apply to this query only,
+                # so remember the session's values to restore them afterwards.
+                if database:
+                    self._restore_database = (
+                        conn.query("SELECT currentDatabase()", "TSVRaw").bytes().decode().rstrip("\n")
+                    )
+                if settings:
+                    getters = ", ".join(f"toString(getSetting({quote_literal(k)}))" for k in settings)
+                    row = conn.query(f"SELECT [{getters}]", "JSONCompactEachRow").bytes()
+                    self._restore_settings = dict(zip(settings, json.loads(row)[0]))
+            if database:
+                self.reusable = False
+                conn.query("USE " + quote_identifier(database))
+            if settings:
+                self.reusable = False
+                conn.query("SET " + ", ".join(f"{k} = {quote_literal(v)}" for k, v in settings.items()))
+        except CHDB_ERRORS as exc:
+            raise engine_error(exc) from exc
+
+    def release(self) -> None:
+        if self.session is None:
+            self.engine.release(self.conn, self.reusable)
+            return
+        session = self.session
+        try:
+            if self._restore_settings:
+                self.conn.query(
+                    "SET " + ", ".join(f"{k} = {quote_literal(v)}" for k, v in self._restore_settings.items())
+                )
+            if self._restore_database is not None:
+                self.conn.query("USE " + quote_identifier(self._restore_database))
+        except CHDB_ERRORS as exc:
+            LOG.warning("could not restore session state, closing the session: %s", exc)
+            self.engine.close_session(session)
+        session.last_used = time.monotonic()
+        session.lock.release()
+
+
+class Engine:
+    """The chDB engine: an anchor connection, a pool of idle ones and sessions."""
+
+    def __init__(self, path: str) -> None:
+        import chdb
+        import chdb._chdb as chdb_core
+
+        self._core = chdb_core
+        self.chdb_version = str(getattr(chdb, "__version__", "?"))
+        self._path = path
+        self._lock = threading.Lock()  # guards the pool, the sessions and connect/close
+        self._idle: list[Any] = []
+        self._sessions: dict[str, Session] = {}
+        self._closed = False
+        # The engine lives as long as one connection is open; this one is never
+        # used by requests, so pooled connections can come and go freely.
+        self._anchor = chdb_core.connect(path)
+        self.version = self._anchor.query("SELECT version()", "TSVRaw").bytes().decode().strip()
+        self.timezone = self._anchor.query("SELECT timezone()", "TSVRaw").bytes().decode().strip()
+
+    def _connect(self) -> Any:
+        # connect() is serialised (under self._lock) with close() to stay clear of
+        # any race in chDB's connection registry; it takes about a millisecond.
+        conn = self._core.connect(self._path)
+        try:
+            conn.query(
+                "SET " + ", ".join(f"{k} = {quote_literal(v)}" for k, v in SERVER_DEFAULT_SETTINGS.items())
+            )
+        except CHDB_ERRORS:
+            conn.close()
+            raise
+        return conn
+
+    def acquire(self) -> Lease:
+        with self._lock:
+            if self._closed:
+                raise CHError(ERR_STD_EXCEPTION, "Server is shutting down")
+            conn = self._idle.pop() if self._idle else self._connect()
+        return Lease(self, conn)
+
+    def release(self, conn: Any, reusable: bool) -> None:
+        with self._lock:
+            if reusable and not self._closed and len(self._idle) < MAX_IDLE_CONNECTIONS:
+                self._idle.append(conn)
+                return
+            self._close_conn(conn)
+
+    def _close_conn(self, conn: Any) -> None:
+        try:
+            conn.close()
+        except Exception as exc:
+            LOG.warning("closing a chDB connection failed: %s", exc)
+
+    def acquire_session(self, session_id: str, timeout: float, check: bool) -> Lease:
+        now = time.monotonic()
+        with self._lock:
+            if self._closed:
+                raise CHError(ERR_STD_EXCEPTION, "Server is shutting down")
+            # Expire idle sessions (lazily, like the real server's session pool).
+            for sid, sess in list(self._sessions.items()):
+                if sid != session_id and now - sess.last_used > sess.timeout and not sess.lock.locked():
+                    del self._sessions[sid]
+                    self._close_conn(sess.conn)
+            session = self._sessions.get(session_id)
+            if (
+                session is not None
+                and now - session.last_used > session.timeout
+                and not session.lock.locked()
+            ):
+                del self._sessions[session_id]
+                self._close_conn(session.conn)
+                session = None
+            if session is None:
+                if check:
+                    raise CHError(ERR_SESSION_NOT_FOUND, f"Session {session_id} not found")
+                session = Session(self._connect(), timeout)
+                self._sessions[session_id] = session
+            if not session.lock.acquire(blocking=False):
+                raise CHError(ERR_SESSION_IS_LOCKED, f"Session {session_id} is locked by a concurrent client")
+            session.timeout = timeout
+        return Lease(self, session.conn, session)
+
+    def close_session(self, session: Session) -> None:
+        """Forget a session and close its connection (idempotent)."""
+        with self._lock:
+            for sid, sess in list(self._sessions.items()):
+                if sess is session:
+                    del self._sessions[sid]
+                    self._close_conn(session.conn)
+
+    def close(self) -> None:
+        """Close every connection; the last close shuts the engine down (flushes data)."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            for conn in self._idle:
+                self._close_conn(conn)
+            self._idle.clear()
+            for sess in self._sessions.values():
+                self._close_conn(sess.conn)
+            self._sessions.clear()
+            self._close_conn(self._anchor)
+
+
+# --------------------------------------------------------------------- HTTP handler
+
+
+class QueryRequest:
+    """The ClickHouse-level meaning of one HTTP query request."""
+
+    def __init__(self, params: list[tuple[str, str]], headers: Any, method: str) -> None:
+        self.method = method
+        self.sql_param: str | None = None
+        self.database: str | None = headers.get("X-ClickHouse-Database") or None
+        self.default_format = headers.get("X-ClickHouse-Format") or "TabSeparated"
+        self.query_id = ""
+        self.session_id: str | None = None
+        self.session_timeout = float(DEFAULT_SESSION_TIMEOUT_S)
+        self.session_check = False
+        self.close_session = False
+        self.compress_response = False
+        self.compression_level = 3
+        self.wait_end_of_query = False
+        self.query_params: dict[str, str] = {}
+        self.settings: dict[str, str] = {}
+        for name, value in params:
+            self.add_param(name, value)
+
+    def add_param(self, name: str, value: str) -> None:
+        if name.startswith("param_"):
+            self.query_params[name[len("param_") :]] = value
+        elif name == "query":
+            self.sql_param = value
+        elif name == "database":
+            self.database = value or None
+        elif name == "default_format":
+            self.default_format = value or self.default_format
+        elif name == "query_id":
+            self.query_id = value
+        elif name == "session_id":
+            self.session_id = value or None
+        elif name == "session_timeout":
+            try:
+                self.session_timeout = float(value)
+            except ValueError:
+                raise CHError(ERR_INVALID_SESSION_TIMEOUT, f"Invalid session timeout: '{value}'") from None
+            if not 0 <= self.session_timeout <= MAX_SESSION_TIMEOUT_S:
+                raise CHError(
+                    ERR_INVALID_SESSION_TIMEOUT,
+                    f"Session timeout '{value}' is larger than max_session_timeout: {MAX_SESSION_TIMEOUT_S}",
+                )
+        elif name == "session_check":
+            self.session_check = _truthy(value)
+        elif name == "close_session":
+            self.close_session = _truthy(value)
+        elif name == "enable_http_compression":
+            self.compress_response = _truthy(value)
+        elif name == "http_zlib_compression_level":
+            with contextlib.suppress(ValueError):
+                self.compression_level = max(1, min(9, int(value)))
+        elif name in ("wait_end_of_query", "http_wait_end_of_query"):
+            self.wait_end_of_query = _truthy(value)
+        elif name in HTTP_HANDLER_PARAMS:
+            pass
+        else:
+            if not _IDENT_RE.match(name):
+                raise CHError(ERR_UNKNOWN_SETTING, f"Unknown setting '{name}'")
+            self.settings[name] = value
+
+    def ordered_settings(self) -> dict[str, str]:
+        # `readonly` last: once it is set, later settings could no longer be changed.
+        settings = dict(self.settings)
+        if "readonly" in settings:
+            settings["readonly"] = settings.pop("readonly")
+        return settings
+
+
+def _truthy(value: str) -> bool:
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+class ChdbHTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128
+
+    def __init__(self, address: tuple[str, int], engine: Engine) -> None:
+        self.engine = engine
+        self.display_name = socket.gethostname()
+        self.active_requests = 0
+        self.active_cond = threading.Condition()
+        super().__init__(address, ChdbHandler)
+
+
+class ChdbHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "chdb-http"
+    timeout = KEEP_ALIVE_TIMEOUT_S
+    server: ChdbHTTPServer
+    _headers_sent = False  # whether the current response has started
+
+    # -- plumbing
+
+    def setup(self) -> None:
+        super().setup()
+        # Responses are written as headers + body; without TCP_NODELAY Nagle's
+        # algorithm and delayed ACKs add ~40 ms to small keep-alive responses.
+        with contextlib.suppress(OSError):
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        LOG.debug("%s - %s", self.address_string(), format % args)
+
+    def log_request(self, code: Any = "-", size: Any = "-") -> None:
+        LOG.debug('%s "%s" %s', self.address_string(), self.requestline, code)
+
+    def _track(self, handler: Callable[[], None]) -> None:
+        with self.server.active_cond:
+            self.server.active_requests += 1
+        try:
+            handler()
+        except ClientGone as exc:
+            LOG.debug("client went away: %s", exc)
+            self.close_connection = True
+        except (BrokenPipeError, ConnectionResetError, socket.timeout) as exc:
+            LOG.debug("connection error: %s", exc)
+            self.close_connection = True
+        except Exception:
+            LOG.exception("unexpected error handling %s", self.requestline)
+            self.close_connection = True
+        finally:
+            with self.server.active_cond:
+                self.server.active_requests -= 1
+                self.server.active_cond.notify_all()
+
+    def do_GET(self) -> None:
+        self._track(lambda: self._dispatch("GET"))
+
+    def do_POST(self) -> None:
+        self._track(lambda: self._dispatch("POST"))
+
+    def do_HEAD(self) -> None:
+        self._track(lambda: self._dispatch("HEAD"))
+
+    def _write(self, data: bytes) -> None:
+        self._headers_sent = True
+        try:
+            self.wfile.write(data)
+        except (OSError, socket.timeout) as exc:
+            raise ClientGone(str(exc)) from exc
+
+    def _head(self, status: int, headers: list[tuple[str, str]]) -> bytes:
+        lines = [f"HTTP/1.1 {status} {HTTP_REASONS.get(status, 'Unknown')}"]
+        lines.append("Date: " + self.date_time_string())
+        lines.append("Connection: " + ("Close" if self.close_connection else "Keep-Alive"))
+        # Values may echo client input (query_id, format): no CR/LF injection.
+        lines.extend("{}: {}".format(name, _CRLF_RE.sub(" ", value)) for name, value in headers)
+        if not self.close_connection:
+            lines.append(f"Keep-Alive: timeout={KEEP_ALIVE_TIMEOUT_S}")
+        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "replace")
+
+    def _send_plain(self, status: int, body: bytes, headers: list[tuple[str, str]] | None = None) -> None:
+        hdrs = [("Content-Type", "text/plain; charset=UTF-8"), *list(headers or [])]
+        hdrs.append(("Content-Length", str(len(body))))
+        self._write(self._head(status, hdrs) + (b"" if self.command == "HEAD" else body))
+
+    # -- routing
+
+    def _dispatch(self, method: str) -> None:
+        path, _, query_string = self.path.partition("?")
+        if path in ("/ping", "/replicas_status"):
+            self._discard_body()
+            self._send_plain(200, b"Ok.\n")
+            return
+        if path != "/":
+            self._discard_body()
+            self._send_plain(
+                404,
+                (f"There is no handle {path}\n\nUse / or /ping for health checks.\n").encode(),
+            )
+            return
+        params = parse_qsl(query_string, keep_blank_values=True)
+        has_body = self.headers.get("Content-Length") not in (None, "0") or bool(
+            self.headers.get("Transfer-Encoding")
+        )
+        if method in ("GET", "HEAD") and not any(k == "query" for k, _ in params) and not has_body:
+            self._send_plain(200, b"Ok.\n")
+            return
+        self._handle_query(method, params)
+
+    def _discard_body(self) -> None:
+        try:
+            RequestBody(self.rfile, self.headers).drain()
+        except CHError:
+            self.close_connection = True
+
+    # -- queries
+
+    def _handle_query(self, method: str, params: list[tuple[str, str]]) -> None:
+        engine = self.server.engine
+        query_id = next((v for k, v in params if k == "query_id" and v), "") or str(uuid.uuid4())
+        self._headers_sent = False
+        body: RequestBody | None = None
+        try:
+            request = QueryRequest(params, self.headers, method)
+            request.query_id = query_id
+            body = RequestBody(self.rfile, self.headers)
+            self._run(engine, request, body)
+        except CHError as err:
+            if body is not None:
+                try:
+                    body.drain()
+                except ClientGone:
+                    self.close_connection = True
+            else:
+                self.close_connection = True  # body state unknown: do not reuse the socket
+            if self._headers_sent:
+                raise ClientGone(f"error after the response started: {err.message}") from err
+            self._send_error(err, query_id)
+        except ClientGone:
+            raise
+        except Exception as exc:
+            LOG.exception("unexpected error handling %s", self.requestline)
+            self.close_connection = True
+            if self._headers_sent:
+                raise ClientGone("internal error after the response started") from exc
+            self._send_error(CHError(ERR_STD_EXCEPTION, f"{type(exc).__name__}: {exc}"), query_id)
+
+    def _send_error(self, err: CHError, query_id: str) -> None:
+        engine = self.server.engine
+        text = err.render(engine.version)
+        LOG.debug("query %s failed: %s", query_id, text)
+        self._send_plain(
+            err.http_status,
+            (text + "\n").encode("utf-8"),
+            [
+                ("X-ClickHouse-Server-Display-Name", self.server.display_name),
+                ("X-ClickHouse-Query-Id", query_id),
+                ("X-ClickHouse-Timezone", engine.timezone),
+                ("X-ClickHouse-Exception-Code", str(err.code)),
+            ],
+        )
+
+    def _run(self, engine: Engine, req: QueryRequest, body: RequestBody) -> None:
+        content_type = self.headers.get("Content-Type") or ""
+        insert_split: tuple[str, str] | None = None
+        sql: Any  # str, or bytes when it carries inline (maybe binary) INSERT data
+        if content_type.lower().startswith("multipart/form-data"):
+            fields = parse_multipart(content_type, body.read_all())
+            for name, value in fields.items():
+                req.add_param(name, value)
+            sql = req.sql_param or ""
+            classify_sql = sql
+        elif req.sql_param is not None and not body.is_empty():
+            # Query text in the URL, data in the body: real ClickHouse joins them
+            # with a newline. INSERT ... FORMAT streams the body into chDB instead.
+            if not req.query_params:
+                insert_split = split_insert_format(req.sql_param)
+            if insert_split is None:
+                data = body.read_all()
+                sql = req.sql_param.encode("utf-8") + b"\n" + data
+                is_insert = first_keyword(req.sql_param) == "INSERT"
+                classify_sql = req.sql_param if is_insert else sql.decode("utf-8", "replace")
+            else:
+                sql = req.sql_param
+                classify_sql = req.sql_param
+        elif req.sql_param is not None:
+            sql = req.sql_param
+            classify_sql = sql
+        else:
+            data = body.read_all()
+            sql = data
+            classify_sql = data.decode("utf-8", "replace")
+
+        if not classify_sql.strip():
+            raise CHError(ERR_SYNTAX_ERROR, "Empty query")
+        lease = self._lease(engine, req)
+        try:
+            self._execute(lease, req, body, sql, classify_sql, insert_split)
+        finally:
+            lease.release()
+            if lease.session is not None and req.close_session:
+                engine.close_session(lease.session)
+
+    def _lease(self, engine: Engine, req: QueryRequest) -> Lease:
+        if req.session_id:
+            return engine.acquire_session(req.session_id, req.session_timeout, req.session_check)
+        return engine.acquire()
+
+    def _execute(
+        self,
+        lease: Lease,
+        req: QueryRequest,
+        body: RequestBody,
+        sql: Any,
+        classify_sql: str,
+        insert_split: tuple[str, str] | None,
+    ) -> None:
+        conn = lease.conn
+        info = conn.classify_query(classify_sql)
+        qclass = getattr(info["query_class"], "name", str(info["query_class"]))
+        if info["statement_count"] > 1:
+            raise CHError(ERR_SYNTAX_ERROR, "Syntax error (Multi-statements are not allowed)")
+        if qclass not in ("READ_ONLY", "MUTATING", "MUTATING_GLOBAL"):
+            # SET, USE, CREATE TEMPORARY TABLE, ...: the statement changes the
+            # connection's session, so it must not go back to the pool.
+            lease.reusable = False
+        if (
+            req.method != "POST"
+            and qclass != "READ_ONLY"
+            and first_keyword(classify_sql) not in ("SET", "USE")
+        ):
+            raise CHError(
+                ERR_READONLY,
+                "Cannot execute query in readonly mode. For queries over HTTP, method GET implies "
+                "readonly. You should use method POST for modifying queries",
+            )
+        lease.prepare(req.database, req.ordered_settings())
+
+        started = time.perf_counter_ns()
+        if insert_split is not None:
+            if self._run_streaming_insert(lease, req, body, insert_split, started):
+                return
+            # chDB refused to stream this INSERT (e.g. INSERT ... SELECT): run it whole.
+            sql = req.sql_param.encode("utf-8") + b"\n" + body.read_all()  # type: ignore[union-attr]
+
+        fmt = req.default_format
+        if qclass == "READ_ONLY":
+            fmt = find_output_format(classify_sql) or req.default_format
+            if self._streamable(req, fmt, classify_sql) and self._run_streaming_select(
+                lease, req, sql, fmt, started
+            ):
+                return
+        self._run_buffered(lease, req, sql, fmt, started)
+
+    @staticmethod
+    def _streamable(req: QueryRequest, fmt: str, sql: str) -> bool:
+        f = fmt.lower()
+        if req.wait_end_of_query or req.method == "HEAD":
+            return False
+        if f not in STREAMABLE_FORMATS and f not in HEADER_FORMATS:
+            return False
+        # These settings wrap row formats into a document (e.g. a JSON array).
+        settings_text = " ".join(req.settings) + " " + sql
+        return "array_of_rows" not in settings_text and "format_custom" not in settings_text
+
+    # -- responses
+
+    def _response_headers(
+        self, req: QueryRequest, fmt: str, summary: dict[str, int]
+    ) -> list[tuple[str, str]]:
+        engine = self.server.engine
+        return [
+            ("Content-Type", content_type_for(fmt)),
+            ("X-ClickHouse-Server-Display-Name", self.server.display_name),
+            ("X-ClickHouse-Query-Id", req.query_id),
+            ("X-ClickHouse-Format", fmt),
+            ("X-ClickHouse-Timezone", req.settings.get("session_timezone") or engine.timezone),
+            ("X-ClickHouse-Summary", _summary_json(summary)),
+        ]
+
+    def _encoder(self, req: QueryRequest) -> _Encoder | None:
+        if not req.compress_response:
+            return None
+        encoding = choose_response_encoding(self.headers.get("Accept-Encoding") or "")
+        return _Encoder(encoding, req.compression_level) if encoding else None
+
+    def _send_complete(self, req: QueryRequest, fmt: str, data: bytes, summary: dict[str, int]) -> None:
+        headers = self._response_headers(req, fmt, summary)
+        encoder = self._encoder(req) if data else None
+        if encoder is not None:
+            data = encoder.feed(data, flush=False) + encoder.finish()
+            headers.append(("Content-Encoding", encoder.encoding))
+        headers.append(("Content-Length", str(len(data))))
+        self._write(self._head(200, headers) + (b"" if self.command == "HEAD" else data))
+
+    def _run_buffered(self, lease: Lease, req: QueryRequest, sql: Any, fmt: str, started: int) -> None:
+        try:
+            result = lease.conn.query(sql, fmt, params=req.query_params)
+            data = result.bytes()
+        except CHDB_ERRORS as exc:
+            raise engine_error(exc) from exc
+        self._send_complete(req, fmt, data, _summary_from(result, started))
+
+    def _run_streaming_insert(
+        self, lease: Lease, req: QueryRequest, body: RequestBody, split: tuple[str, str], started: int
+    ) -> bool:
+        conn = lease.conn
+        prefix, fmt = split
+        try:
+            handle = conn.send_insert(prefix, fmt)
+        except CHDB_ERRORS as exc:
+            err = engine_error(exc)
+            if not err.formatted:
+                return False  # not a ClickHouse error: chDB cannot stream it
+            raise err from exc
+        done = False
+        try:
+            for piece in body:
+                conn.insert_append(handle, piece)
+            result = conn.insert_done(handle)
+            done = True
+        except CHDB_ERRORS as exc:
+            raise engine_error(exc) from exc
+        finally:
+            if not done:
+                lease.reusable = False
+                with contextlib.suppress(*CHDB_ERRORS):
+                    conn.insert_cancel(handle)
+        summary = _summary_from(result, started)
+        summary["result_rows"] = summary["written_rows"]
+        summary["result_bytes"] = summary["written_bytes"]
+        self._send_complete(req, req.default_format, b"", summary)
+        return True
+
+    def _run_streaming_select(
+        self, lease: Lease, req: QueryRequest, sql: Any, fmt: str, started: int
+    ) -> bool:
+        """Stream a SELECT chunk by chunk; returns False if chDB cannot stream it."""
+        conn = lease.conn
+        try:
+            stream = conn.send_query(sql, fmt, params=req.query_params)
+        except CHDB_ERRORS as exc:
+            err = engine_error(exc)
+            if "Streaming query is not supported" in err.message:
+                return False
+            raise err from exc
+        exhausted = False  # True once the engine-side stream ended (or failed): nothing to cancel
+        try:
+            # Read two chunks before answering: errors raised while the first
+            # blocks are produced (unknown table, bad parameter, ...) still get a
+            # proper HTTP status, and small results go out with Content-Length.
+            # An empty chunk ends the stream (chDB never yields empty blocks).
+            first, first_result = self._fetch(conn, stream)
+            second = self._fetch(conn, stream)[0] if first else b""
+            if not second:
+                exhausted = True
+                self._send_complete(req, fmt, first, _summary_from(first_result, started))
+                return True
+            header = b""
+            header_lines = HEADER_FORMATS.get(fmt.lower(), 0)
+            if header_lines:
+                hlen = header_length(first, header_lines, fmt.lower().startswith("csv"))
+                header = first[:hlen] if hlen > 0 else b""
+            pending = [first, _strip_header(second, header)]
+            if not self._stream_response(conn, stream, req, fmt, pending, header, first_result, started):
+                lease.reusable = False  # the query failed mid-stream
+            exhausted = True
+            return True
+        except CHError:
+            exhausted = True  # the engine reported an error: the stream is over
+            lease.reusable = False  # and a fresh connection is cheap insurance
+            raise
+        finally:
+            if not exhausted:  # client went away: stop the query
+                lease.reusable = False
+                with contextlib.suppress(*CHDB_ERRORS):
+                    conn.streaming_cancel_query(stream)
+
+    @staticmethod
+    def _fetch(conn: Any, stream: Any) -> tuple[bytes, Any]:
+        try:
+            result = conn.streaming_fetch_result(stream)
+        except CHDB_ERRORS as exc:
+            raise engine_error(exc) from exc
+        if result.has_error():
+            raise engine_error(RuntimeError(result.error_message()))
+        return result.bytes(), result
+
+    def _stream_response(
+        self,
+        conn: Any,
+        stream: Any,
+        req: QueryRequest,
+        fmt: str,
+        pending: list[bytes],
+        header: bytes,
+        first_result: Any,
+        started: int,
+    ) -> bool:
+        """Send a chunked 200 response with the rest of the stream; False if the query failed."""
+        chunked = self.request_version != "HTTP/1.0"
+        if not chunked:
+            self.close_connection = True  # HTTP/1.0: the body ends when the socket closes
+        tag = secrets.token_hex(8)
+        headers = self._response_headers(req, fmt, _summary_from(first_result, started))
+        headers.append(("X-ClickHouse-Exception-Tag", tag))
+        encoder = self._encoder(req)
+        if encoder is not None:
+            headers.append(("Content-Encoding", encoder.encoding))
+        if chunked:
+            headers.append(("Transfer-Encoding", "chunked"))
+
+        def send(data: bytes, last: bool = False) -> None:
+            if encoder is not None:
+                data = encoder.feed(data, flush=True) + (encoder.finish() if last else b"")
+            if chunked:
+                out = (b"%x\r\n%s\r\n" % (len(data), data)) if data else b""
+                self._write(out + (b"0\r\n\r\n" if last else b""))
+            elif data:
+                self._write(data)
+
+        self.connection.settimeout(SEND_TIMEOUT_S)
+        try:
+            self._write(self._head(200, headers))
+            for data in pending:
+                send(data)
+            while True:
+                try:
+                    data, _ = self._fetch(conn, stream)
+                except CHError as err:
+                    # Headers are gone already: report the error inside the body the
+                    # way ClickHouse >= 25.11 does, so the client raises it.
+                    send(_exception_block(err.render(self.server.engine.version), tag), last=True)
+                    return False
+                if not data:
+                    send(b"", last=True)
+                    return True
+                data = _strip_header(data, header)
+                if data:
+                    send(data)
+        finally:
+            self.connection.settimeout(KEEP_ALIVE_TIMEOUT_S)
+
+
+def _strip_header(data: bytes, header: bytes) -> bytes:
+    if header and data.startswith(header):
+        return data[len(header) :]
+    return data
+
+
+def _exception_block(message: str, tag: str) -> bytes:
+    """Mid-stream exception marker, as parsed by the client's extractErrorAtTheEndOfChunk."""
+    msg = message.encode("utf-8") + b"\n"
+    t = tag.encode("ascii")
+    return b"\r\n__exception__\r\n" + t + b"\r\n" + msg + b"%d " % len(msg) + t + b"\r\n__exception__\r\n"
+
+
+def _summary_from(result: Any, started: int) -> dict[str, int]:
+    def stat(name: str) -> int:
+        try:
+            return int(getattr(result, name)())
+        except Exception:
+            return 0
+
+    return {
+        "read_rows": stat("rows_read"),
+        "read_bytes": stat("bytes_read"),
+        "written_rows": stat("rows_written"),
+        "written_bytes": stat("bytes_written"),
+        "total_rows_to_read": stat("storage_rows_read"),
+        "result_rows": 0,
+        "result_bytes": 0,
+        "elapsed_ns": time.perf_counter_ns() - started,
+    }
+
+
+def _summary_json(summary: dict[str, int]) -> str:
+    # ClickHouse sends every counter as a JSON string.
+    return json.dumps({k: str(v) for k, v in summary.items()}, separators=(",", ":"))
+
+
+# ---------------------------------------------------------------------------- main
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="ClickHouse-compatible HTTP server backed by chDB.")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8123, help="port to listen on (default 8123, 0 = any)")
+    parser.add_argument("--path", required=True, help="data directory (created if missing)")
+    parser.add_argument(
+        "--timezone",
+        default="UTC",
+        help="server timezone, UTC like the official docker image ('' keeps the environment's TZ)",
+    )
+    parser.add_argument(
+        "--shutdown-grace", type=float, default=30.0, help="seconds to let running queries finish"
+    )
+    parser.add_argument("--verbose", action="store_true", help="log every request")
+    args = parser.parse_args(argv)
+
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    if args.timezone:
+        # Must happen before the engine starts: chDB takes its timezone from TZ.
+        os.environ["TZ"] = args.timezone
+        if hasattr(time, "tzset"):
+            time.tzset()
+
+    path = os.path.abspath(args.path)
+    if "?" in path:
+        parser.error("--path must not contain '?' (chDB reads it as connection options)")
+    os.makedirs(path, exist_ok=True)
+
+    engine = Engine(path)
+    try:
+        server = ChdbHTTPServer((args.host, args.port), engine)
+    except OSError:
+        engine.close()
+        raise
+    host, port = server.server_address[0], server.server_address[1]
+    host = host.decode() if isinstance(host, bytes) else host
+    versions = f"chdb {engine.chdb_version}, ClickHouse {engine.version}"
+    print(f"chdb-http listening on http://{host}:{port} ({versions})", flush=True)
+
+    # serve_forever runs in a thread: the signal handler (main thread) only sets
+    # an event, and shutdown() must not be called from the serving thread.
+    stop = threading.Event()
+
+    def on_signal(signum: int, _frame: Any) -> None:
+        stop.set()
+
+    # Installed after chDB started, so our handlers are the ones in effect.
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+
+    serving = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True)
+    serving.start()
+    while not stop.wait(0.5):
+        if not serving.is_alive():
+            break
+    LOG.info("shutting down")
+    server.shutdown()
+    server.server_close()
+    deadline = time.monotonic() + args.shutdown_grace
+    with server.active_cond:
+        while server.active_requests and time.monotonic() < deadline:
+            server.active_cond.wait(0.2)
+        if server.active_requests:
+            LOG.warning("%d requests still running at shutdown", server.active_requests)
+    engine.close()
+    LOG.info("stopped")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,219 @@
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import type { IncomingHttpHeaders } from 'node:http';
+import { objectEndpoint, type Identity, type ObjectEndpoint } from './endpoint';
+import { badCredentials, noCredentials, unknownCredentials } from './errors';
+import { compareVersions, parseVersion } from './version';
+
+/**
+ * Authentication (contract section 1, "Auth"). Access-key/secret-key pairs, each bound to one
+ * tenant, sent as `Authorization: Basic base64(key:secret)`, or `Bearer <jwt>` from `auth.login`.
+ *
+ * Codes: no Authorization header 401/20; undecodable (unknown scheme, bad base64, no ':', not a
+ * three-part JWT, unreadable JSON) 401/21; unknown key, wrong secret, bad signature, wrong
+ * algorithm and **expired token** 401/22 ("invalid credentials": the SDK logs in again on any 401).
+ * With auth off every request is tenant `default`, whatever it sends.
+ */
+
+export const DEFAULT_TENANT = 'default';
+/** The SDK's oldest bundled API module; a lower `api_version` claim breaks it. */
+export const MIN_TOKEN_API_VERSION = '2.9';
+/** The `api_version` claim a service should announce unless it has a reason not to. */
+export const DEFAULT_TOKEN_API_VERSION = '2.23';
+
+export interface AccessKey {
+  readonly accessKey: string;
+  readonly secretKey: string;
+  readonly tenant: string;
+}
+
+export interface AuthOptions {
+  readonly enabled: boolean;
+  readonly keys: readonly AccessKey[];
+  /** HS256 key of issued tokens. Required with auth on; with auth off an empty one is replaced by a random key. */
+  readonly tokenSecret: string;
+  readonly tokenTtlSec: number;
+  /** `server_version` claim, e.g. "1.16.0". */
+  readonly serverVersion: string;
+  /** `api_version` claim; at least "2.9". */
+  readonly apiVersion: string;
+  /** Clock in milliseconds, for tests. */
+  readonly now?: () => number;
+}
+
+export interface TokenClaims {
+  readonly tenant: string;
+  readonly identity: { readonly company: string; readonly user: string };
+  readonly api_version: string;
+  readonly server_version: string;
+  readonly feature_set: 'basic';
+  readonly auth_type: 'Bearer';
+  /** Seconds since the epoch. */
+  readonly iat: number;
+  readonly exp: number;
+}
+
+export interface Auth {
+  readonly enabled: boolean;
+  /** The caller's identity; throws 401/20, 401/21 or 401/22 (auth on only). */
+  authenticate(req: { readonly headers: IncomingHttpHeaders }): Identity;
+  /** A signed token for `identity`, valid `ttlSec` (default and maximum: `tokenTtlSec`). */
+  issueToken(identity: Identity, ttlSec?: number): string;
+  /** Checks a token's signature and expiry; throws 401/21 or 401/22. Works with auth off too. */
+  verifyToken(token: string): TokenClaims;
+}
+
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+const BASE64URL = /^[A-Za-z0-9_-]+$/;
+
+function b64url(s: string | Buffer): string {
+  return Buffer.from(s).toString('base64url');
+}
+
+function decodeJsonSegment(segment: string): Record<string, unknown> | undefined {
+  if (!BASE64URL.test(segment)) return undefined;
+  try {
+    const v: unknown = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
+    return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function createAuth(opts: AuthOptions): Auth {
+  const now = opts.now ?? Date.now;
+  if (!parseVersion(opts.apiVersion) || compareVersions(opts.apiVersion, MIN_TOKEN_API_VERSION) < 0) {
+    throw new Error(`auth: apiVersion must be a version >= ${MIN_TOKEN_API_VERSION}, got "${opts.apiVersion}"`);
+  }
+  if (!(opts.tokenTtlSec > 0)) throw new Error('auth: tokenTtlSec must be positive');
+  if (opts.enabled && opts.tokenSecret.length < 16) throw new Error('auth: tokenSecret of at least 16 characters required when auth is enabled');
+  if (opts.enabled && opts.keys.length === 0) throw new Error('auth: enabled without any access keys');
+
+  const tokenKey = opts.tokenSecret.length > 0 ? Buffer.from(opts.tokenSecret, 'utf8') : randomBytes(32);
+  // Secrets are compared as HMACs under a per-process key: equal lengths for timingSafeEqual,
+  // and the plain secrets are not kept beyond this point.
+  const compareKey = randomBytes(32);
+  const digest = (s: string): Buffer => createHmac('sha256', compareKey).update(s, 'utf8').digest();
+  const keys = new Map<string, { secretDigest: Buffer; tenant: string }>();
+  for (const k of opts.keys) {
+    if (!k.accessKey || !k.secretKey || !k.tenant) throw new Error('auth: every key needs accessKey, secretKey and tenant');
+    if (keys.has(k.accessKey)) throw new Error(`auth: duplicate access key ${k.accessKey}`);
+    keys.set(k.accessKey, { secretDigest: digest(k.secretKey), tenant: k.tenant });
+  }
+  const dummyDigest = digest(randomBytes(16).toString('hex'));
+  const header = b64url(JSON.stringify({ alg: 'HS256', typ: 'JWT' }));
+  const sign = (signingInput: string): Buffer => createHmac('sha256', tokenKey).update(signingInput, 'utf8').digest();
+
+  function checkBasic(encoded: string): Identity {
+    if (!BASE64.test(encoded)) throw badCredentials();
+    const decoded = Buffer.from(encoded, 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    if (colon <= 0) throw badCredentials();
+    const accessKey = decoded.slice(0, colon);
+    const given = digest(decoded.slice(colon + 1));
+    const known = keys.get(accessKey);
+    // Same work whether or not the key exists.
+    const match = timingSafeEqual(given, known ? known.secretDigest : dummyDigest);
+    if (!known || !match) throw unknownCredentials();
+    return { tenant: known.tenant, accessKey };
+  }
+
+  function verifyToken(token: string): TokenClaims {
+    const parts = token.split('.');
+    if (parts.length !== 3) throw badCredentials();
+    const [h = '', p = '', s = ''] = parts;
+    const head = decodeJsonSegment(h);
+    const claims = decodeJsonSegment(p);
+    if (!head || !claims || !BASE64URL.test(s)) throw badCredentials();
+    if (head.alg !== 'HS256') throw unknownCredentials('token algorithm not accepted');
+    const expected = sign(`${h}.${p}`);
+    const given = Buffer.from(s, 'base64url');
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw unknownCredentials('bad token signature');
+    if (typeof claims.exp !== 'number' || claims.exp * 1000 <= now()) throw unknownCredentials('token expired');
+    if (typeof claims.tenant !== 'string' || claims.tenant === '') throw unknownCredentials('token without tenant');
+    return claims as unknown as TokenClaims;
+  }
+
+  function authenticate(req: { readonly headers: IncomingHttpHeaders }): Identity {
+    if (!opts.enabled) return { tenant: DEFAULT_TENANT };
+    const value = req.headers.authorization;
+    if (value === undefined || value.trim() === '') throw noCredentials();
+    const trimmed = value.trim();
+    const space = trimmed.indexOf(' ');
+    if (space < 0) throw badCredentials();
+    const scheme = trimmed.slice(0, space).toLowerCase();
+    const rest = trimmed.slice(space + 1).trim();
+    if (scheme === 'basic') return checkBasic(rest);
+    if (scheme === 'bearer') {
+      const claims = verifyToken(rest);
+      const user = claims.identity?.user;
+      return typeof user === 'string' && user !== '' ? { tenant: claims.tenant, accessKey: user } : { tenant: claims.tenant };
+    }
+    throw badCredentials();
+  }
+
+  function issueToken(identity: Identity, ttlSec?: number): string {
+    const ttl = ttlSec !== undefined && ttlSec > 0 ? Math.min(ttlSec, opts.tokenTtlSec) : opts.tokenTtlSec;
+    const iat = Math.floor(now() / 1000);
+    const claims: TokenClaims = {
+      tenant: identity.tenant,
+      identity: { company: identity.tenant, user: identity.accessKey ?? identity.tenant },
+      api_version: opts.apiVersion,
+      server_version: opts.serverVersion,
+      feature_set: 'basic',
+      auth_type: 'Bearer',
+      iat,
+      exp: iat + Math.floor(ttl),
+    };
+    const signingInput = `${header}.${b64url(JSON.stringify(claims))}`;
+    return `${signingInput}.${sign(signingInput).toString('base64url')}`;
+  }
+
+  return { enabled: opts.enabled, authenticate, issueToken, verifyToken };
+}
+
+/**
+ * `auth.login` (version 1.0, so any requested version runs it): a token for the authenticated
+ * caller. With auth off, a token for `default` whatever credentials were sent. An optional
+ * `expiration_sec` shortens the token's life (never lengthens it past `tokenTtlSec`).
+ */
+export function loginEndpoint(auth: Auth): ObjectEndpoint<{ expiration_sec?: number }> {
+  return objectEndpoint<{ expiration_sec?: number }>({
+    name: 'auth.login',
+    versions: [
+      {
+        version: '1.0',
+        schema: { type: 'object', properties: { expiration_sec: { type: 'integer', minimum: 1 } } },
+        handle: async (ctx, body) => ({ token: auth.issueToken(ctx.identity, body.expiration_sec) }),
+      },
+    ],
+  });
+}
+
+/**
+ * Access keys from parsed JSON: `[{"access_key", "secret_key", "tenant"}]`. Throws naming the
+ * bad entry's index (never its secret).
+ */
+export function parseKeys(json: unknown): AccessKey[] {
+  if (!Array.isArray(json)) throw new Error('access keys: expected a JSON array of {access_key, secret_key, tenant}');
+  return json.map((entry: unknown, i) => {
+    const e = (entry ?? {}) as Record<string, unknown>;
+    const { access_key: accessKey, secret_key: secretKey, tenant } = e;
+    if (typeof accessKey !== 'string' || accessKey === '' || typeof secretKey !== 'string' || secretKey === '' || typeof tenant !== 'string' || tenant === '') {
+      throw new Error(`access keys: entry ${i} needs non-empty string access_key, secret_key and tenant`);
+    }
+    return { accessKey, secretKey, tenant };
+  });
+}
+
+/** Reads a keys file: a JSON array of `{"access_key", "secret_key", "tenant"}`. */
+export async function loadKeysFile(path: string): Promise<AccessKey[]> {
+  const text = await readFile(path, 'utf8');
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new Error(`access keys: ${path} is not valid JSON`);
+  }
+  return parseKeys(json);
+}

@@ -1,0 +1,18 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { fromCHFloat, toCHDateTime64, toCHFloat } from './rows';
+
+test('non-finite floats travel as ClickHouse strings and come back', () => {
+  for (const v of [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 0, -0.5, 1e308]) {
+    const back = fromCHFloat(toCHFloat(v));
+    assert.ok(Object.is(back, v) || (Number.isNaN(v) && Number.isNaN(back)), `${v}`);
+  }
+  assert.equal(toCHFloat(Number.NaN), 'nan');
+  assert.equal(toCHFloat(Number.NEGATIVE_INFINITY), '-inf');
+});
+
+test('DateTime64(3) text keeps every millisecond', () => {
+  assert.equal(toCHDateTime64(1700000000123), '1700000000.123');
+  assert.equal(toCHDateTime64(1700000000005), '1700000000.005');
+  assert.equal(toCHDateTime64(0), '0.000');
+});

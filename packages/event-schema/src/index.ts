@@ -1,0 +1,53 @@
+export {
+  parseHocon,
+  loadSeed,
+  resolveRefs,
+  definitionSchema,
+  listEndpoints,
+  endpointSpec,
+  endpointSchema,
+  SeedParseError,
+  SEED_PATH,
+} from './seed';
+export type { HoconValue, HoconObject, JsonSchema, EndpointVersions } from './seed';
+
+export {
+  validateEvent,
+  prepareValidators,
+  eventSchema,
+  isValidTaskId,
+  isLogLevel,
+  EVENT_TYPES,
+  EVENT_DEFINITIONS,
+  LOG_LEVELS,
+  DEFAULT_LOG_LEVEL,
+  MAX_TASK_ID_LENGTH,
+  MIN_TIMESTAMP_MS,
+  MAX_TIMESTAMP_MS,
+} from './events';
+export type {
+  Event,
+  EventType,
+  ScalarEvent,
+  VectorEvent,
+  ImageEvent,
+  PlotEvent,
+  LogEvent,
+  LogLevel,
+  ValidateContext,
+  ValidateResult,
+  RejectCode,
+} from './events';
+
+export {
+  encodeMessage,
+  decodeMessage,
+  decodeTopicMessage,
+  encodeDeleteTask,
+  packEvents,
+  messageKey,
+  DecodeError,
+  CODEC_VERSION,
+  DEFAULT_MAX_MESSAGE_BYTES,
+} from './codec';
+export type { Message, DeleteTaskMessage, TopicMessage, DecodeErrorReason } from './codec';

@@ -1,0 +1,71 @@
+import { eventsNotAdded, noEvents, unavailable, type EventLine, type RequestContext } from '@trackstream/api';
+import { EVENT_TYPES, validateEvent, type Event } from '@trackstream/event-schema';
+import { ProduceUnavailableError } from '@trackstream/kafka';
+import type { GatewayMetrics } from './metrics';
+import type { Publisher } from './publisher';
+
+export interface IngestDeps {
+  publisher: Publisher;
+  metrics: GatewayMetrics;
+  retryAfterSec: number;
+}
+
+export interface IngestResult {
+  added: number;
+  errors: number;
+  errors_info: Record<string, number>;
+}
+
+const KNOWN_KINDS = new Set<string>(EVENT_TYPES);
+
+function kindOf(raw: unknown): string {
+  const t = typeof raw === 'object' && raw !== null ? (raw as { type?: unknown }).type : undefined;
+  return typeof t === 'string' && KNOWN_KINDS.has(t) ? t : 'unknown';
+}
+
+/**
+ * events.add and events.add_batch: validates each event, counts the bad ones under their reason
+ * (they never fail the request), and answers once Kafka holds the good ones. Nothing is counted
+ * as added unless Kafka acknowledged it.
+ */
+export async function ingest(ctx: RequestContext, lines: readonly EventLine[], deps: IngestDeps): Promise<IngestResult> {
+  if (lines.length === 0) throw noEvents();
+  const now = Date.now();
+  const vctx = { tenant: ctx.tenant, worker: ctx.worker, now };
+  const accepted: Event[] = [];
+  const errorsInfo: Record<string, number> = {};
+  let errors = 0;
+  for (const line of lines) {
+    if (!line.ok) {
+      errors++;
+      errorsInfo[line.error] = (errorsInfo[line.error] ?? 0) + 1;
+      deps.metrics.events.inc({ kind: 'unknown', outcome: 'rejected', reason: 'parse' });
+      continue;
+    }
+    const r = validateEvent(line.value, vctx);
+    if (r.ok) {
+      accepted.push(r.event);
+    } else {
+      errors++;
+      errorsInfo[r.reason] = (errorsInfo[r.reason] ?? 0) + 1;
+      deps.metrics.events.inc({ kind: kindOf(line.value), outcome: 'rejected', reason: r.code });
+    }
+  }
+  if (accepted.length === 0) throw eventsNotAdded(errorsInfo);
+  try {
+    await deps.publisher.publish(ctx.tenant, accepted, now);
+  } catch (e) {
+    if (!(e instanceof ProduceUnavailableError)) throw e;
+    for (const ev of accepted) deps.metrics.events.inc({ kind: ev.type, outcome: 'unavailable', reason: '' });
+    ctx.log.error({ err: e }, 'Kafka did not take the events');
+    throw unavailable('the event log (Kafka) is unavailable; nothing was added, retry later', deps.retryAfterSec, e);
+  }
+  countAccepted(accepted, deps.metrics);
+  return { added: accepted.length, errors, errors_info: errorsInfo };
+}
+
+function countAccepted(events: readonly Event[], metrics: GatewayMetrics): void {
+  const byKind = new Map<string, number>();
+  for (const e of events) byKind.set(e.type, (byKind.get(e.type) ?? 0) + 1);
+  for (const [kind, n] of byKind) metrics.events.inc({ kind, outcome: 'accepted', reason: '' }, n);
+}

@@ -1,0 +1,73 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { invalidTaskId, objectEndpoint, unavailable } from '@trackstream/api';
+import type { ClickHouseClient } from '@trackstream/clickhouse';
+import { encodeDeleteTask, isValidTaskId, messageKey } from '@trackstream/event-schema';
+import { ProduceUnavailableError } from '@trackstream/kafka';
+import type { Publisher } from '../publisher';
+
+export interface DeleteForTaskDeps {
+  publisher: Publisher;
+  clickhouse: ClickHouseClient;
+  database: string;
+  timeoutMs: number;
+  retryAfterSec: number;
+}
+
+/**
+ * events.delete_for_task {task} -> {deleted}. A delete marker goes into the task's partition,
+ * behind every event acknowledged before it; the writer meets it there, deletes the task's rows
+ * of every kind for the caller's tenant, and records the count, which this call waits for.
+ * Events acknowledged earlier can't reappear; events sent after the answer are kept.
+ */
+export function deleteForTaskEndpoint(deps: DeleteForTaskDeps) {
+  return objectEndpoint<{ task: string }>({
+    name: 'events.delete_for_task',
+    versions: [
+      {
+        version: '2.1',
+        schema: { type: 'object', required: ['task'], properties: { task: { type: 'string' } } },
+        async handle(ctx, body) {
+          if (!isValidTaskId(body.task)) throw invalidTaskId(body.task);
+          const requestId = randomUUID();
+          const marker = { tenant: ctx.tenant, task: body.task, receivedAt: Date.now(), requestId };
+          try {
+            await deps.publisher.send([{ key: messageKey(ctx.tenant, body.task), value: encodeDeleteTask(marker) }]);
+          } catch (e) {
+            if (e instanceof ProduceUnavailableError) throw unavailable('the event log (Kafka) is unavailable; nothing was deleted', deps.retryAfterSec, e);
+            throw e;
+          }
+          const deleted = await waitForDeletion(deps, ctx.tenant, body.task, requestId, ctx.signal);
+          if (deleted === undefined) {
+            throw unavailable('the deletion is queued but the writer has not carried it out yet; retry later', deps.retryAfterSec);
+          }
+          return { deleted };
+        },
+      },
+    ],
+  });
+}
+
+async function waitForDeletion(deps: DeleteForTaskDeps, tenant: string, task: string, requestId: string, signal: AbortSignal): Promise<number | undefined> {
+  const deadline = Date.now() + deps.timeoutMs;
+  let delay = 20;
+  while (Date.now() < deadline && !signal.aborted) {
+    try {
+      const rs = await deps.clickhouse.query({
+        // A replayed marker adds a later row; the first one holds the count.
+        query: `SELECT deleted FROM ${deps.database}.task_deletions
+                WHERE tenant = {tenant:String} AND task = {task:String} AND request_id = {id:String}
+                ORDER BY deleted_at LIMIT 1`,
+        query_params: { tenant, task, id: requestId },
+        format: 'JSONEachRow',
+      });
+      const [row] = await rs.json<{ deleted: string | number }>();
+      if (row) return Number(row.deleted);
+    } catch {
+      // ClickHouse briefly unreachable: keep waiting until the deadline.
+    }
+    await sleep(delay);
+    delay = Math.min(delay * 2, 250);
+  }
+  return undefined;
+}

@@ -1,0 +1,119 @@
+import type { BatchConsumer, BatchContext, ConsumedMessage } from '@trackstream/kafka';
+import type { Logger } from '@trackstream/runtime';
+import { Batcher, type Batch, type BatchLimits } from './batcher';
+import type { DeadLetter } from './dead-letter';
+import type { Deleter } from './deleter';
+import type { WriterMetrics } from './metrics';
+import { MessageRejected, type DecodedMessage } from './rows';
+import type { Sink } from './sink';
+
+export interface ConsumerLoopDeps {
+  consumer: BatchConsumer;
+  sink: Sink;
+  deadLetter: DeadLetter;
+  deleter: Deleter;
+  decode: (m: ConsumedMessage) => DecodedMessage;
+  limits: BatchLimits;
+  metrics: WriterMetrics;
+  logger: Logger;
+}
+
+/**
+ * Kafka to ClickHouse: decodes each message into rows, buffers them, and flushes when the
+ * batch is full or old. Offsets are committed only after every insert covering them succeeded,
+ * and flushes run one after another so a later commit can never overtake an earlier insert.
+ */
+export class ConsumerLoop {
+  private readonly batcher: Batcher;
+  private flushChain: Promise<void> = Promise.resolve();
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+  /** After stop(), a last flush may retry until this time. */
+  private stopDeadline = 0;
+  private heartbeat: () => Promise<void> = async () => undefined;
+  private readonly log: Logger;
+
+  constructor(private readonly deps: ConsumerLoopDeps) {
+    this.batcher = new Batcher(deps.limits);
+    this.log = deps.logger.child({ component: 'consumer-loop' });
+  }
+
+  async start(): Promise<void> {
+    this.running = true;
+    this.timer = setInterval(() => {
+      if (this.batcher.due()) void this.flush().catch((e: unknown) => this.log.error({ err: e }, 'timed flush failed'));
+    }, Math.max(20, Math.floor(this.deps.limits.maxAgeMs / 4)));
+    await this.deps.consumer.start((messages, ctx) => this.handleBatch(messages, ctx));
+  }
+
+  /** Stop fetching, flush what is buffered, commit, close. */
+  async stop(): Promise<void> {
+    this.running = false;
+    this.stopDeadline = Date.now() + 15_000;
+    if (this.timer) clearInterval(this.timer);
+    await this.deps.consumer.stop();
+    await this.flush().catch((e: unknown) => this.log.error({ err: e }, 'final flush failed; the messages will be consumed again'));
+  }
+
+  private async handleBatch(messages: readonly ConsumedMessage[], ctx: BatchContext): Promise<void> {
+    this.heartbeat = ctx.heartbeat;
+    this.deps.metrics.consumerLag.set({ partition: String(ctx.partition) }, ctx.lag);
+    for (const m of messages) {
+      if (!ctx.isActive()) return;
+      const next = (BigInt(m.offset) + 1n).toString();
+      let decoded: DecodedMessage;
+      try {
+        decoded = this.deps.decode(m);
+      } catch (e) {
+        if (!(e instanceof MessageRejected)) throw e;
+        this.log.warn({ partition: m.partition, offset: m.offset, reason: e.reason }, 'message dead-lettered');
+        await this.deps.deadLetter.send(m, e.reason, e.message);
+        this.batcher.cover(m.partition, next);
+        continue;
+      }
+      if (decoded.kind === 'delete') {
+        // Everything before the marker in this partition must be stored before it is deleted.
+        this.batcher.cover(m.partition, (BigInt(m.offset)).toString());
+        await this.flush();
+        await this.deps.deleter.execute(decoded, { isActive: ctx.isActive, whileWaiting: ctx.heartbeat });
+        this.batcher.cover(m.partition, next);
+        await this.flush();
+        continue;
+      }
+      for (const r of decoded.rows) this.batcher.add(r.table, r.row, r.bytes);
+      this.batcher.cover(m.partition, next, decoded.receivedAt);
+      if (this.batcher.overfull()) await this.flush();
+    }
+    if (this.batcher.due()) await this.flush();
+  }
+
+  /** Queues a flush of the current buffer behind any flush in progress. */
+  private flush(): Promise<void> {
+    const run = this.flushChain.then(() => this.flushNow());
+    // A failed flush must not poison the chain for the next one.
+    this.flushChain = run.catch(() => undefined);
+    return run;
+  }
+
+  private async flushNow(): Promise<void> {
+    if (this.batcher.isEmpty) return;
+    const batch: Batch = this.batcher.take();
+    const endFlush = this.deps.metrics.flushDuration.startTimer();
+    const guard = { isActive: () => this.running || Date.now() < this.stopDeadline, whileWaiting: () => this.heartbeat() };
+    // Heartbeats keep the group membership while a big insert runs.
+    const beat = setInterval(() => void this.heartbeat().catch(() => undefined), 1000);
+    try {
+      await Promise.all([...batch.rows].map(([table, rows]) => this.deps.sink.insert(table, rows, guard)));
+    } finally {
+      clearInterval(beat);
+    }
+    const now = Date.now();
+    for (const t of batch.receivedAt) this.deps.metrics.freshness.observe((now - t) / 1000);
+    this.deps.metrics.batchRows.observe(batch.rowCount);
+    await this.deps.consumer.commit(batch.offsets).catch((e: unknown) => {
+      // The rows are stored; an uncommitted range is only consumed again and collapses.
+      this.log.warn({ err: e }, 'offset commit failed');
+    });
+    endFlush();
+  }
+}

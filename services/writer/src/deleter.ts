@@ -1,0 +1,54 @@
+import { EVENT_TABLES, toCHDateTime64, type ClickHouseClient } from '@trackstream/clickhouse';
+import type { Logger } from '@trackstream/runtime';
+import type { WriterMetrics } from './metrics';
+import type { Sink } from './sink';
+
+export interface DeleteRequest {
+  tenant: string;
+  task: string;
+  requestId: string;
+}
+
+/**
+ * Carries out events.delete_for_task when its marker comes out of the task's partition: every
+ * event of the task that was in Kafka before the marker is stored by then (the consumer flushed),
+ * so deleting now removes exactly what was acknowledged before the request, and nothing after.
+ * The count and the request id go to `task_deletions`, where the caller waits for them.
+ */
+export class Deleter {
+  constructor(
+    private readonly client: ClickHouseClient,
+    private readonly database: string,
+    private readonly sink: Sink,
+    private readonly metrics: WriterMetrics,
+    private readonly logger: Logger,
+  ) {}
+
+  async execute(req: DeleteRequest, guard: { isActive: () => boolean; whileWaiting: () => Promise<void> }): Promise<void> {
+    const params = { tenant: req.tenant, task: req.task };
+    const where = 'tenant = {tenant:String} AND task = {task:String}';
+    const counts = await Promise.all(
+      EVENT_TABLES.map(async (table) => {
+        const rs = await this.client.query({
+          query: `SELECT count() AS n FROM ${this.database}.${table} FINAL WHERE ${where}`,
+          query_params: params,
+          format: 'JSONEachRow',
+        });
+        const [row] = await rs.json<{ n: string }>();
+        return Number(row?.n ?? 0);
+      }),
+    );
+    for (const table of EVENT_TABLES) {
+      // Lightweight DELETE: rows vanish from reads at once, parts are rewritten by merges.
+      await this.client.command({ query: `DELETE FROM ${this.database}.${table} WHERE ${where}`, query_params: params });
+    }
+    const deleted = counts.reduce((a, b) => a + b, 0);
+    await this.sink.insert(
+      'task_deletions',
+      [{ tenant: req.tenant, task: req.task, request_id: req.requestId, deleted, deleted_at: toCHDateTime64(Date.now()) }],
+      guard,
+    );
+    this.metrics.deletions.inc();
+    this.logger.info({ requestId: req.requestId, deleted }, 'task events deleted');
+  }
+}
