@@ -13,8 +13,8 @@ function pinoLogCreator(logger: Logger): logCreator {
     ({ level, log }: LogEntry) => {
       const { message, ...extra } = log;
       const fields = { kafka: extra };
-      if (level === logLevel.ERROR) logger.error(fields, message);
-      else if (level === logLevel.WARN) logger.warn(fields, message);
+      // kafkajs logs every failed retry as an error; the caller logs the failure that matters.
+      if (level === logLevel.ERROR || level === logLevel.WARN) logger.warn(fields, message);
       else if (level === logLevel.INFO) logger.debug(fields, message);
       else logger.trace(fields, message);
     };

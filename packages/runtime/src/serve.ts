@@ -15,6 +15,8 @@ export async function serveComponents(opts: {
   components: readonly Component[];
   registry: Registry;
   logger: Logger;
+  /** Told the bound port (useful with port 0). */
+  onListening?: (port: number) => void;
 }): Promise<() => Promise<void>> {
   const app = express();
   app.disable('x-powered-by');
@@ -34,6 +36,7 @@ export async function serveComponents(opts: {
   }
   const server = await listen(app, { port: opts.port, ...(opts.host ? { host: opts.host } : {}) });
   opts.logger.info({ port: server.port, components: opts.components.map((c) => c.name) }, 'listening');
+  opts.onListening?.(server.port);
   return async () => {
     await server.close();
     for (const c of [...opts.components].reverse()) {
