@@ -33,7 +33,13 @@ export function createWriter(deps: WriterDeps): Component {
     initialDelayMs: config.writerRetryInitialMs,
     maxDelayMs: config.writerRetryMaxMs,
   });
-  const consumer = createBatchConsumer(kafka, { groupId: config.writerGroupId, topic: topics.events, logger });
+  const consumer = createBatchConsumer(kafka, {
+    groupId: config.writerGroupId,
+    topic: topics.events,
+    logger,
+    sessionTimeoutMs: config.writerSessionTimeoutMs,
+    heartbeatIntervalMs: Math.max(500, Math.floor(config.writerSessionTimeoutMs / 10)),
+  });
   const loop = new ConsumerLoop({
     consumer,
     sink,

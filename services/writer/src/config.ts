@@ -4,6 +4,7 @@ import { kafkaConfigSpec } from '@trackstream/kafka';
 
 export const writerOwnConfigSpec = {
   writerGroupId: field({ env: 'WRITER_GROUP_ID', type: 'string', default: 'trackstream-writer', description: 'Kafka consumer group of the writers' }),
+  writerSessionTimeoutMs: field({ env: 'WRITER_SESSION_TIMEOUT_MS', type: 'integer', default: 30_000, minimum: 6000, description: 'Kafka group session timeout: how soon a dead writer\'s partitions move to the others' }),
   writerBatchRows: field({ env: 'WRITER_BATCH_ROWS', type: 'integer', default: 50_000, minimum: 1, description: 'Flush when this many rows are buffered' }),
   writerBatchBytes: field({ env: 'WRITER_BATCH_BYTES', type: 'integer', default: 16 * 1024 * 1024, minimum: 1024, description: 'Flush when the buffered rows reach about this many bytes' }),
   writerBatchMs: field({ env: 'WRITER_BATCH_MS', type: 'integer', default: 1000, minimum: 10, description: 'Flush rows at the latest this long after the first was buffered' }),

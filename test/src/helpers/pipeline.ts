@@ -66,6 +66,8 @@ export async function pipelineConfig(env: Record<string, string> = {}): Promise<
     KAFKA_EVENTS_PARTITIONS: '4',
     WRITER_GROUP_ID: `${id}-writer`,
     WRITER_BATCH_MS: '200',
+    // A killed writer's partitions move on after 6 s (the broker's minimum), not 30.
+    WRITER_SESSION_TIMEOUT_MS: '6000',
     CLICKHOUSE_URL: stack.clickhouseUrl,
     CLICKHOUSE_DATABASE: id,
     ...env,

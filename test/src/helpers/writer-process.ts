@@ -26,6 +26,7 @@ export async function startWriterProcess(config: AllInOneConfig, env: Record<str
       KAFKA_EVENTS_PARTITIONS: String(config.kafkaEventsPartitions),
       WRITER_GROUP_ID: config.writerGroupId,
       WRITER_BATCH_MS: String(config.writerBatchMs),
+      WRITER_SESSION_TIMEOUT_MS: String(config.writerSessionTimeoutMs),
       CLICKHOUSE_URL: config.clickhouseUrl,
       CLICKHOUSE_DATABASE: config.clickhouseDatabase,
       ...env,

@@ -1,0 +1,102 @@
+import { unavailable, type RequestContext } from '@trackstream/api';
+import { ClickHouseError, type ClickHouseClient } from '@trackstream/clickhouse';
+import { Counter, type Registry } from '@trackstream/metrics';
+
+/**
+ * ClickHouse as the read endpoints use it: JSONEachRow rows, the caller's tenant always bound as
+ * `{tenant:String}` (every statement filters on it), the request's abort signal passed on (a
+ * client that goes away cancels its query), rows read counted per endpoint, and failures of
+ * the store turned into 503.
+ */
+export interface Db {
+  rows<T>(ctx: RequestContext, query: string, params?: Record<string, unknown>): Promise<T[]>;
+  /**
+   * Runs `query` (its errors surface here, before anything is sent) and returns its result as it
+   * arrives, one `map(batch)` per block of rows, never the whole result at once. Ending the
+   * iteration early (`return()`, even before the first `next()`) closes the ClickHouse response.
+   */
+  stream<T, R>(ctx: RequestContext, query: string, params: Record<string, unknown>, map: (rows: T[]) => R): Promise<AsyncIterable<R>>;
+}
+
+type Result = Awaited<ReturnType<ClickHouseClient['query']>>;
+
+/**
+ * ClickHouse error codes that mean "busy or unreachable, retry later" rather than a bad
+ * statement: TIMEOUT_EXCEEDED, SOCKET_TIMEOUT, NETWORK_ERROR, TOO_MANY_SIMULTANEOUS_QUERIES,
+ * MEMORY_LIMIT_EXCEEDED, ALL_CONNECTION_TRIES_FAILED, ALL_REPLICAS_ARE_STALE,
+ * TOO_MANY_PARTS... and the server shutting down (ABORTED).
+ */
+const RETRIABLE_CODES: ReadonlySet<string> = new Set(['159', '209', '210', '202', '241', '279', '252', '236', '394', '425']);
+const RETRY_AFTER_SEC = 5;
+
+export function createDb(client: ClickHouseClient, registry: Registry): Db {
+  const rowsRead = new Counter({
+    name: 'query_rows_read_total',
+    help: 'Rows ClickHouse read to answer read requests (read_rows of X-ClickHouse-Summary), by endpoint',
+    labelNames: ['endpoint'],
+    registers: [registry],
+  });
+
+  async function run(ctx: RequestContext, query: string, params: Record<string, unknown>): Promise<Result> {
+    try {
+      const rs = await client.query({ query, query_params: { ...params, tenant: ctx.tenant }, format: 'JSONEachRow', abort_signal: ctx.signal });
+      countRead(ctx.endpoint, rs);
+      return rs;
+    } catch (e) {
+      throw classify(e, ctx.signal);
+    }
+  }
+
+  function countRead(endpoint: string, rs: Result): void {
+    // Sent with the response headers: for a streamed result, what was read when it started.
+    const summary = rs.response_headers['x-clickhouse-summary'];
+    if (typeof summary !== 'string') return;
+    try {
+      const n = Number((JSON.parse(summary) as { read_rows?: string }).read_rows);
+      if (n > 0) rowsRead.inc({ endpoint }, n);
+    } catch {
+      // A malformed header only loses a metric sample.
+    }
+  }
+
+  return {
+    async rows<T>(ctx: RequestContext, query: string, params: Record<string, unknown> = {}) {
+      const rs = await run(ctx, query, params);
+      try {
+        return await rs.json<T>();
+      } catch (e) {
+        throw classify(e, ctx.signal);
+      }
+    },
+    async stream<T, R>(ctx: RequestContext, query: string, params: Record<string, unknown>, map: (rows: T[]) => R) {
+      const rs = await run(ctx, query, params);
+      const blocks = (rs.stream() as AsyncIterable<Array<{ json<U>(): U }>>)[Symbol.asyncIterator]();
+      const iterator: AsyncIterableIterator<R> = {
+        [Symbol.asyncIterator]: () => iterator,
+        async next() {
+          try {
+            const block = await blocks.next();
+            if (block.done) return { done: true, value: undefined };
+            return { done: false, value: map(block.value.map((row) => row.json<T>())) };
+          } catch (e) {
+            rs.close();
+            throw classify(e, ctx.signal);
+          }
+        },
+        async return() {
+          rs.close();
+          return { done: true, value: undefined };
+        },
+      };
+      return iterator;
+    },
+  };
+}
+
+/** The request's own abort reason; a retriable store failure as 503; anything else (a bad statement: a bug) as is. */
+export function classify(e: unknown, signal: AbortSignal): unknown {
+  if (signal.aborted) return signal.reason;
+  if (e instanceof ClickHouseError) return RETRIABLE_CODES.has(e.code) ? unavailable('the event store (ClickHouse) is busy', RETRY_AFTER_SEC, e) : e;
+  // Not an answer from ClickHouse at all: refused, reset or timed-out connection.
+  return unavailable('the event store (ClickHouse) is unavailable', RETRY_AFTER_SEC, e);
+}

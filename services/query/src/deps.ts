@@ -1,0 +1,8 @@
+import type { Cursors } from './cursor';
+import type { Db } from './db';
+
+/** What every read endpoint is built from. */
+export interface RouteDeps {
+  readonly db: Db;
+  readonly cursors: Cursors;
+}

@@ -1,0 +1,41 @@
+import { invalidTaskId, type JsonSchema } from '@trackstream/api';
+import { endpointSchema, isValidTaskId } from '@trackstream/event-schema';
+
+/**
+ * Request schemas: the seed's schema of the endpoint version, with what the contract adds laid
+ * over its properties (defaults, bounds, enums) and extra required fields.
+ */
+export function requestSchema(action: string, version: string, properties: Record<string, JsonSchema> = {}, required: readonly string[] = []): JsonSchema {
+  const seed = endpointSchema(action, version);
+  const props = { ...(seed['properties'] as Record<string, JsonSchema> | undefined) };
+  for (const [name, extra] of Object.entries(properties)) props[name] = { ...props[name], ...extra };
+  const seedRequired = (seed['required'] as string[] | undefined) ?? [];
+  return { ...seed, properties: props, required: [...new Set([...seedRequired, ...required])] };
+}
+
+/** Largest page any paged endpoint returns (the reference server's cap). */
+export const MAX_PAGE = 10_000;
+export const DEFAULT_PAGE = 500;
+
+/** Reusable property schemas. */
+export const props = {
+  /** The SDK may send `scroll_id: null` for "no cursor". */
+  scrollId: { type: ['string', 'null'] },
+  order: { type: 'string', enum: ['asc', 'desc'], default: 'asc' },
+  batchSize: { type: 'integer', minimum: 1, maximum: MAX_PAGE, default: DEFAULT_PAGE },
+  iters: { type: 'integer', minimum: 1, default: 1 },
+  samples: { type: 'integer', minimum: 1, maximum: 6000, default: 2000 },
+  key: { type: 'string', enum: ['iter', 'timestamp'], default: 'iter' },
+  tasks: { type: 'array', minItems: 1, maxItems: 100, items: { type: 'string' } },
+} as const satisfies Record<string, JsonSchema>;
+
+/** 400/101 unless `task` is an acceptable id. */
+export function checkTask(task: string): string {
+  if (!isValidTaskId(task)) throw invalidTaskId(task);
+  return task;
+}
+
+/** Each id checked; duplicates dropped (order kept). */
+export function checkTasks(tasks: readonly string[]): string[] {
+  return [...new Set(tasks.map(checkTask))];
+}

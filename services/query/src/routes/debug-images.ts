@@ -1,0 +1,82 @@
+import { objectEndpoint, type RequestContext } from '@trackstream/api';
+import type { RouteDeps } from '../deps';
+import { METRIC_COLUMNS, imageEvent, type MetricColumns } from '../events';
+import { DEFAULT_PAGE, checkTask, props, requestSchema } from '../requests';
+
+interface Body {
+  task: string;
+  iters: number;
+  scroll_id?: string | null;
+  batch_size: number;
+}
+
+/**
+ * The iterations the scroll covers, fixed by its first page (so iterations reported later don't
+ * shift the window between pages: no duplicates, no gaps), and the last image returned.
+ */
+interface State {
+  /** [lowest, highest] iteration of the task's last `iters` iterations; null: the task had no images. */
+  range: [lo: string, hi: string] | null;
+  after?: [iter: string, metric: string, variant: string, key: string];
+}
+
+type Row = MetricColumns & { key: string; url: string };
+
+/**
+ * events.debug_images: the image events of the task's last `iters` distinct iterations, newest
+ * iteration first, then by metric, variant and key (one per identity, last write wins).
+ * `batch_size` (default 500) is ours: the seed has no page size.
+ */
+export function debugImagesEndpoint(deps: RouteDeps) {
+  return objectEndpoint<Body>({
+    name: 'events.debug_images',
+    versions: [
+      {
+        version: '2.1',
+        schema: requestSchema('debug_images', '2.1', { iters: props.iters, scroll_id: props.scrollId, batch_size: { ...props.batchSize, default: DEFAULT_PAGE } }),
+        async handle(ctx, body) {
+          const task = checkTask(body.task);
+          const scope = { endpoint: ctx.endpoint, tenant: ctx.tenant, task, params: { iters: body.iters } };
+          const state = deps.cursors.decode<State>(body.scroll_id, scope) ?? { range: await lastIterations(deps, ctx, task, body.iters) };
+          const [rows, total] = state.range ? await Promise.all([readPage(deps, ctx, task, state, body.batch_size), count(deps, ctx, task, state.range)]) : [[], 0];
+          const last = rows.at(-1);
+          const next: State = last ? { range: state.range, after: [String(last.iter), last.metric, last.variant, last.key] } : state;
+          const images = rows.map((r) => imageEvent(task, r));
+          return { task, images, returned: images.length, total, scroll_id: deps.cursors.encode(scope, next) };
+        },
+      },
+    ],
+  });
+}
+
+async function lastIterations(deps: RouteDeps, ctx: RequestContext, task: string, iters: number): Promise<State['range']> {
+  const [row] = await deps.db.rows<{ n: string; lo: string; hi: string }>(
+    ctx,
+    `SELECT count() AS n, min(iter) AS lo, max(iter) AS hi FROM (
+       SELECT DISTINCT iter FROM images WHERE tenant = {tenant:String} AND task = {task:String}
+       ORDER BY iter DESC LIMIT {iters:UInt32})`,
+    { task, iters },
+  );
+  // DISTINCT iter is exact without FINAL: every version of an image row has the same iter.
+  return row && Number(row.n) > 0 ? [row.lo, row.hi] : null;
+}
+
+const IN_RANGE = 'tenant = {tenant:String} AND task = {task:String} AND iter BETWEEN {lo:Int64} AND {hi:Int64}';
+
+function readPage(deps: RouteDeps, ctx: RequestContext, task: string, state: State, limit: number): Promise<Row[]> {
+  const [lo, hi] = state.range ?? ['0', '-1'];
+  const after = state.after;
+  // Newest iteration first, then metric, variant, key ascending: resume strictly after `after`.
+  const resume = after ? 'AND (iter < {ai:Int64} OR (iter = {ai:Int64} AND (metric, variant, key) > ({am:String}, {av:String}, {ak:String})))' : '';
+  return deps.db.rows<Row>(
+    ctx,
+    `SELECT ${METRIC_COLUMNS}, key, url FROM images FINAL WHERE ${IN_RANGE} ${resume}
+     ORDER BY iter DESC, metric, variant, key LIMIT {limit:UInt32}`,
+    { task, lo, hi, limit, ...(after ? { ai: after[0], am: after[1], av: after[2], ak: after[3] } : {}) },
+  );
+}
+
+async function count(deps: RouteDeps, ctx: RequestContext, task: string, [lo, hi]: [string, string]): Promise<number> {
+  const [row] = await deps.db.rows<{ n: string }>(ctx, `SELECT count() AS n FROM images FINAL WHERE ${IN_RANGE}`, { task, lo, hi });
+  return Number(row?.n ?? 0);
+}
