@@ -3,6 +3,22 @@ import { createClickHouse, type ClickHouseClient } from '@trackstream/clickhouse
 import type { Registry } from '@trackstream/metrics';
 import type { Component, Logger } from '@trackstream/runtime';
 import type { QueryConfig } from './config';
+import { createCursors } from './cursor';
+import { createDb } from './db';
+import type { RouteDeps } from './deps';
+import { debugImagesEndpoint } from './routes/debug-images';
+import { downloadTaskLogEndpoint } from './routes/download-task-log';
+import { getMultiTaskPlotsEndpoint } from './routes/get-multi-task-plots';
+import { getScalarMetricDataEndpoint } from './routes/get-scalar-metric-data';
+import { getScalarMetricsAndVariantsEndpoint } from './routes/get-scalar-metrics-and-variants';
+import { getTaskEventsEndpoint } from './routes/get-task-events';
+import { getTaskLatestScalarValuesEndpoint } from './routes/get-task-latest-scalar-values';
+import { getTaskLogEndpoint } from './routes/get-task-log';
+import { getTaskPlotsEndpoint } from './routes/get-task-plots';
+import { getVectorMetricsAndVariantsEndpoint } from './routes/get-vector-metrics-and-variants';
+import { multiTaskScalarMetricsIterHistogramEndpoint } from './routes/multi-task-scalar-metrics-iter-histogram';
+import { scalarMetricsIterHistogramEndpoint } from './routes/scalar-metrics-iter-histogram';
+import { vectorMetricsIterHistogramEndpoint } from './routes/vector-metrics-iter-histogram';
 
 export interface QueryDeps {
   logger: Logger;
@@ -19,7 +35,22 @@ export function createQuery(deps: QueryDeps): Component {
   const clickhouse =
     deps.clickhouse ??
     createClickHouse({ url: config.clickhouseUrl, username: config.clickhouseUser, password: config.clickhousePassword, database: config.clickhouseDatabase });
-  const endpoints: Endpoint[] = [];
+  const routeDeps: RouteDeps = { db: createDb(clickhouse, deps.registry), cursors: createCursors(config.queryScrollSecret) };
+  const endpoints: Endpoint[] = [
+    debugImagesEndpoint(routeDeps),
+    getTaskLogEndpoint(routeDeps),
+    getTaskEventsEndpoint(routeDeps),
+    downloadTaskLogEndpoint(routeDeps),
+    getTaskPlotsEndpoint(routeDeps),
+    getMultiTaskPlotsEndpoint(routeDeps),
+    getVectorMetricsAndVariantsEndpoint(routeDeps),
+    vectorMetricsIterHistogramEndpoint(routeDeps),
+    scalarMetricsIterHistogramEndpoint(routeDeps),
+    multiTaskScalarMetricsIterHistogramEndpoint(routeDeps),
+    getTaskLatestScalarValuesEndpoint(routeDeps),
+    getScalarMetricsAndVariantsEndpoint(routeDeps),
+    getScalarMetricDataEndpoint(routeDeps),
+  ];
   const routes = createApiRouter({
     service: 'query',
     registry: deps.registry,

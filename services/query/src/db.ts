@@ -21,12 +21,13 @@ export interface Db {
 type Result = Awaited<ReturnType<ClickHouseClient['query']>>;
 
 /**
- * ClickHouse error codes that mean "busy or unreachable, retry later" rather than a bad
- * statement: TIMEOUT_EXCEEDED, SOCKET_TIMEOUT, NETWORK_ERROR, TOO_MANY_SIMULTANEOUS_QUERIES,
- * MEMORY_LIMIT_EXCEEDED, ALL_CONNECTION_TRIES_FAILED, ALL_REPLICAS_ARE_STALE,
- * TOO_MANY_PARTS... and the server shutting down (ABORTED).
+ * ClickHouse error codes that mean "retry later" rather than a bad statement: the server is busy
+ * or unreachable (TIMEOUT_EXCEEDED 159, TOO_MANY_SIMULTANEOUS_QUERIES 202, SOCKET_TIMEOUT 209,
+ * NETWORK_ERROR 210, ABORTED 236, MEMORY_LIMIT_EXCEEDED 241, ALL_CONNECTION_TRIES_FAILED 279,
+ * QUERY_WAS_CANCELLED 394), or the writer has not created the tables yet (UNKNOWN_TABLE 60,
+ * UNKNOWN_DATABASE 81).
  */
-const RETRIABLE_CODES: ReadonlySet<string> = new Set(['159', '209', '210', '202', '241', '279', '252', '236', '394', '425']);
+const RETRIABLE_CODES: ReadonlySet<string> = new Set(['60', '81', '159', '202', '209', '210', '236', '241', '279', '394']);
 const RETRY_AFTER_SEC = 5;
 
 export function createDb(client: ClickHouseClient, registry: Registry): Db {
@@ -63,7 +64,8 @@ export function createDb(client: ClickHouseClient, registry: Registry): Db {
     async rows<T>(ctx: RequestContext, query: string, params: Record<string, unknown> = {}) {
       const rs = await run(ctx, query, params);
       try {
-        return await rs.json<T>();
+        // JSONEachRow: an array of rows (the result type covers every format).
+        return (await rs.json<T>()) as T[];
       } catch (e) {
         throw classify(e, ctx.signal);
       }

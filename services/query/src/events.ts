@@ -58,3 +58,16 @@ export function logEvent(task: string, r: LogColumns) {
 
 /** A float as the API writes it: NaN and ±Infinity stay numbers (stringifyJson writes them bare). */
 export const float = fromCHFloat;
+
+/**
+ * An object for keys that come from users (metric, variant, task names): no prototype, so a
+ * metric named "__proto__" or "constructor" is an ordinary key, never Object.prototype's.
+ */
+export function dict<V>(): Record<string, V> {
+  return Object.create(null) as Record<string, V>;
+}
+
+/** `parent[key]`, created empty on first use. */
+export function child<V>(parent: Record<string, Record<string, V>>, key: string): Record<string, V> {
+  return (parent[key] ??= dict<V>());
+}

@@ -1,7 +1,7 @@
 import { objectEndpoint, type RequestContext } from '@trackstream/api';
 import type { RouteDeps } from '../deps';
 import { METRIC_COLUMNS, imageEvent, type MetricColumns } from '../events';
-import { DEFAULT_PAGE, checkTask, props, requestSchema } from '../requests';
+import { checkTask, props, requestSchema } from '../requests';
 
 interface Body {
   task: string;
@@ -33,12 +33,12 @@ export function debugImagesEndpoint(deps: RouteDeps) {
     versions: [
       {
         version: '2.1',
-        schema: requestSchema('debug_images', '2.1', { iters: props.iters, scroll_id: props.scrollId, batch_size: { ...props.batchSize, default: DEFAULT_PAGE } }),
+        schema: requestSchema('debug_images', '2.1', { iters: props.iters, scroll_id: props.scrollId, batch_size: props.batchSize }),
         async handle(ctx, body) {
           const task = checkTask(body.task);
           const scope = { endpoint: ctx.endpoint, tenant: ctx.tenant, task, params: { iters: body.iters } };
           const state = deps.cursors.decode<State>(body.scroll_id, scope) ?? { range: await lastIterations(deps, ctx, task, body.iters) };
-          const [rows, total] = state.range ? await Promise.all([readPage(deps, ctx, task, state, body.batch_size), count(deps, ctx, task, state.range)]) : [[], 0];
+          const [rows, total] = state.range ? await Promise.all([readPage(deps, ctx, task, state.range, state.after, body.batch_size), count(deps, ctx, task, state.range)]) : [[], 0];
           const last = rows.at(-1);
           const next: State = last ? { range: state.range, after: [String(last.iter), last.metric, last.variant, last.key] } : state;
           const images = rows.map((r) => imageEvent(task, r));
@@ -63,9 +63,7 @@ async function lastIterations(deps: RouteDeps, ctx: RequestContext, task: string
 
 const IN_RANGE = 'tenant = {tenant:String} AND task = {task:String} AND iter BETWEEN {lo:Int64} AND {hi:Int64}';
 
-function readPage(deps: RouteDeps, ctx: RequestContext, task: string, state: State, limit: number): Promise<Row[]> {
-  const [lo, hi] = state.range ?? ['0', '-1'];
-  const after = state.after;
+function readPage(deps: RouteDeps, ctx: RequestContext, task: string, [lo, hi]: [string, string], after: State['after'], limit: number): Promise<Row[]> {
   // Newest iteration first, then metric, variant, key ascending: resume strictly after `after`.
   const resume = after ? 'AND (iter < {ai:Int64} OR (iter = {ai:Int64} AND (metric, variant, key) > ({am:String}, {av:String}, {ak:String})))' : '';
   return deps.db.rows<Row>(

@@ -56,13 +56,20 @@ function expressions(kind: Kind): Record<Column, string> {
 }
 const EXPRESSIONS = Object.fromEntries(KINDS.map((k) => [k, expressions(k)])) as Record<Kind, Record<Column, string>>;
 
-/** One table's part of the union; the resume condition sits in its WHERE, after FINAL chose each event's last version. */
-function select(kind: Kind, resume: '' | '<' | '>'): string {
+const orderBy = (desc: boolean): string => SORT.map((c) => `${c} ${desc ? 'DESC' : 'ASC'}`).join(', ');
+
+/**
+ * One table's part of the union: its first `limit` events after the cursor (the resume condition
+ * sits in its WHERE, applied after FINAL chose each event's last version), so the union holds at
+ * most five pages, whatever the task's size.
+ */
+function select(kind: Kind, desc: boolean, resume: boolean): string {
   const e = EXPRESSIONS[kind];
-  const cond = resume ? `AND (${SORT.map((c) => e[c]).join(', ')}) ${resume} (${SORT.map((c) => `{${c}:${TYPES[c]}}`).join(', ')})` : '';
+  const cond = resume ? `AND (${SORT.map((c) => e[c]).join(', ')}) ${desc ? '<' : '>'} (${SORT.map((c) => `{${c}:${TYPES[c]}}`).join(', ')})` : '';
   return `SELECT ${Object.entries(e)
     .map(([c, x]) => `${x} AS ${c}`)
-    .join(', ')} FROM ${kind} FINAL WHERE tenant = {tenant:String} AND task = {task:String} ${cond}`;
+    .join(', ')} FROM ${kind} FINAL WHERE tenant = {tenant:String} AND task = {task:String} ${cond}
+    ORDER BY ${orderBy(desc)} LIMIT {limit:UInt32}`;
 }
 
 interface Row {
@@ -108,7 +115,7 @@ export function getTaskEventsEndpoint(deps: RouteDeps) {
         async handle(ctx, body) {
           const task = checkTask(body.task);
           const scope = { endpoint: ctx.endpoint, tenant: ctx.tenant, task, params: { order: body.order } };
-          const after = deps.cursors.decode<State>(body.scroll_id, scope);
+          const after = deps.cursors.decode<State | null>(body.scroll_id, scope);
           const [rows, total] = await Promise.all([readPage(deps, ctx, task, body.order === 'desc', body.batch_size, after), countAll(deps, ctx, task)]);
           const last = rows.at(-1);
           const next = last ? (SORT.map((c) => last[c]) as State) : after;
@@ -121,13 +128,11 @@ export function getTaskEventsEndpoint(deps: RouteDeps) {
 }
 
 async function readPage(deps: RouteDeps, ctx: RequestContext, task: string, desc: boolean, limit: number, after: State | null | undefined): Promise<Row[]> {
-  const dir = desc ? 'DESC' : 'ASC';
-  const parts = KINDS.map((k) => select(k, after ? (desc ? '<' : '>') : ''));
+  const parts = KINDS.map((k) => `(${select(k, desc, Boolean(after))})`);
   const params = after ? Object.fromEntries(SORT.map((c, i) => [c, after[i]])) : {};
   return deps.db.rows<Row>(
     ctx,
-    `SELECT * FROM (${parts.join(' UNION ALL ')})
-     ORDER BY ${SORT.map((c) => `${c} ${dir}`).join(', ')} LIMIT {limit:UInt32}`,
+    `SELECT * FROM (${parts.join(' UNION ALL ')}) ORDER BY ${orderBy(desc)} LIMIT {limit:UInt32}`,
     { task, limit, ...params },
   );
 }

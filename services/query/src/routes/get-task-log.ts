@@ -21,27 +21,32 @@ type State = [ts: string, seq: string];
  * (timestamp, seq)), so events arriving meanwhile are neither repeated nor skipped.
  */
 export function getTaskLogEndpoint(deps: RouteDeps) {
-  const handle = async (ctx: RequestContext, body: Body) => {
+  /** `from`: null in 1.5, which scans in `order` (and ignores a `from` sent anyway, like any unknown field). */
+  const handle = async (ctx: RequestContext, body: Body, from: 'head' | 'tail' | null) => {
     const task = checkTask(body.task);
-    const scanDesc = body.from === undefined ? body.order === 'desc' : body.from === 'tail';
-    const scope = { endpoint: ctx.endpoint, tenant: ctx.tenant, task, params: { order: body.order, from: body.from ?? '' } };
-    const after = deps.cursors.decode<State>(body.scroll_id, scope);
+    const scanDesc = from === null ? body.order === 'desc' : from === 'tail';
+    const scope = { endpoint: ctx.endpoint, tenant: ctx.tenant, task, params: { order: body.order, from: from ?? '' } };
+    const after = deps.cursors.decode<State | null>(body.scroll_id, scope);
     const [rows, total] = await Promise.all([readLogPage(deps, ctx, task, scanDesc, body.batch_size, after), countLogs(deps, ctx, task)]);
     const last = rows.at(-1);
-    const next: State | undefined = last ? [String(last.ts), last.seq] : after;
+    const next: State | null = last ? [String(last.ts), last.seq] : (after ?? null);
     // A page is scanned in one direction and shown in the requested order.
     if (scanDesc !== (body.order === 'desc')) rows.reverse();
     const events = rows.map((r) => logEvent(task, r));
-    return { events, returned: events.length, total, scroll_id: deps.cursors.encode(scope, next ?? null) };
+    return { events, returned: events.length, total, scroll_id: deps.cursors.encode(scope, next) };
   };
   return objectEndpoint<Body>({
     name: 'events.get_task_log',
     versions: [
-      { version: '1.5', schema: requestSchema('get_task_log', '1.5', { order: props.order, scroll_id: props.scrollId, batch_size: props.batchSize }), handle },
+      {
+        version: '1.5',
+        schema: requestSchema('get_task_log', '1.5', { order: props.order, scroll_id: props.scrollId, batch_size: props.batchSize }),
+        handle: (ctx, body) => handle(ctx, body, null),
+      },
       {
         version: '1.7',
         schema: requestSchema('get_task_log', '1.7', { order: props.order, from: { default: 'head' }, scroll_id: props.scrollId, batch_size: props.batchSize }),
-        handle,
+        handle: (ctx, body) => handle(ctx, body, body.from ?? 'head'),
       },
     ],
   });

@@ -1,0 +1,29 @@
+import { objectEndpoint } from '@trackstream/api';
+import type { RouteDeps } from '../deps';
+import { dict } from '../events';
+import { checkTask, requestSchema } from '../requests';
+
+/** events.get_scalar_metrics_and_variants: `{metrics: {metric: [variant, ...]}}`, sorted. */
+export function getScalarMetricsAndVariantsEndpoint(deps: RouteDeps) {
+  return objectEndpoint<{ task: string }>({
+    name: 'events.get_scalar_metrics_and_variants',
+    versions: [
+      {
+        version: '2.1',
+        schema: requestSchema('get_scalar_metrics_and_variants', '2.1'),
+        async handle(ctx, body) {
+          const task = checkTask(body.task);
+          // DISTINCT over identity columns is exact without FINAL: every version of a row has the same ones.
+          const rows = await deps.db.rows<{ metric: string; variant: string }>(
+            ctx,
+            'SELECT DISTINCT metric, variant FROM scalars WHERE tenant = {tenant:String} AND task = {task:String} ORDER BY metric, variant',
+            { task },
+          );
+          const metrics = dict<string[]>();
+          for (const r of rows) (metrics[r.metric] ??= []).push(r.variant);
+          return { metrics };
+        },
+      },
+    ],
+  });
+}

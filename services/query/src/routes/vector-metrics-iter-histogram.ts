@@ -1,0 +1,38 @@
+import { objectEndpoint } from '@trackstream/api';
+import type { RouteDeps } from '../deps';
+import { float } from '../events';
+import { MAX_PAGE, checkTask, requestSchema } from '../requests';
+
+interface Body {
+  task: string;
+  metric: string;
+  variant: string;
+}
+
+/**
+ * events.vector_metrics_iter_histogram: one vector variant's values per iteration, oldest first:
+ * `{metric, variant, vectors: [[...]...], iterations: [...]}`. Bounded, like the reference, to
+ * the first 10,000 iterations.
+ */
+export function vectorMetricsIterHistogramEndpoint(deps: RouteDeps) {
+  return objectEndpoint<Body>({
+    name: 'events.vector_metrics_iter_histogram',
+    versions: [
+      {
+        version: '2.1',
+        schema: requestSchema('vector_metrics_iter_histogram', '2.1'),
+        async handle(ctx, body) {
+          const task = checkTask(body.task);
+          const rows = await deps.db.rows<{ iter: string; values: Array<number | string> }>(
+            ctx,
+            `SELECT iter, values FROM vectors FINAL
+             WHERE tenant = {tenant:String} AND task = {task:String} AND metric = {metric:String} AND variant = {variant:String}
+             ORDER BY iter LIMIT {limit:UInt32}`,
+            { task, metric: body.metric, variant: body.variant, limit: MAX_PAGE },
+          );
+          return { metric: body.metric, variant: body.variant, vectors: rows.map((r) => r.values.map(float)), iterations: rows.map((r) => Number(r.iter)) };
+        },
+      },
+    ],
+  });
+}
