@@ -73,6 +73,7 @@ CREATE TABLE IF NOT EXISTS {{db}}.logs
     task        String,
     timestamp   DateTime64(3, 'UTC') CODEC(Delta, ZSTD(1)),
     seq         UInt64               CODEC(Delta, ZSTD(1)),
+    iter        Int64                CODEC(Delta, ZSTD(1)),
     level       LowCardinality(String),
     worker      LowCardinality(String),
     msg         String               CODEC(ZSTD(1)),

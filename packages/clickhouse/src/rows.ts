@@ -92,6 +92,7 @@ export interface PlotRow extends Common {
 
 export interface LogRow extends Common {
   seq: string;
+  iter: number;
   level: string;
   worker: string;
   msg: string;

@@ -44,16 +44,16 @@ export function plotEvent(task: string, r: MetricColumns & { plot_str: string })
 export interface LogColumns {
   ts: Int64;
   seq: string;
+  iter: Int64;
   level: string;
   worker: string;
   msg: string;
 }
 
-export const LOG_COLUMNS = 'toUnixTimestamp64Milli(timestamp) AS ts, seq, level, worker, msg';
+export const LOG_COLUMNS = 'toUnixTimestamp64Milli(timestamp) AS ts, seq, iter, level, worker, msg';
 
-/** The logs table keeps no iteration: a log's `iter` reads as 0, the default of an event without one. */
 export function logEvent(task: string, r: LogColumns) {
-  return { type: 'log', task, timestamp: fromCHMillis(r.ts), level: r.level, worker: r.worker, msg: r.msg, iter: 0 };
+  return { type: 'log', task, timestamp: fromCHMillis(r.ts), level: r.level, worker: r.worker, msg: r.msg, iter: Number(r.iter) };
 }
 
 /** A float as the API writes it: NaN and ±Infinity stay numbers (stringifyJson writes them bare). */

@@ -55,7 +55,7 @@ function toRow(e: Event, version: string, receivedAt: string): RowToInsert {
       return { table: 'plots', row: { ...common, metric: e.metric, variant: e.variant, iter: e.iter, plot_str: e.plot_str }, bytes: base + e.plot_str.length };
     case 'log':
       // seq equals version: unique per event of the task, identical on a replay.
-      return { table: 'logs', row: { ...common, seq: version, level: e.level, worker: e.worker, msg: e.msg }, bytes: base + e.msg.length + e.worker.length };
+      return { table: 'logs', row: { ...common, seq: version, iter: e.iter, level: e.level, worker: e.worker, msg: e.msg }, bytes: base + e.msg.length + e.worker.length };
   }
 }
 

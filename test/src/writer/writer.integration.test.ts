@@ -26,7 +26,7 @@ test('events of every kind appear in their tables, every field exact, within sec
     { type: 'training_stats_vector', task, iter: 1, metric: 'hist', variant: 'w', values: [1, 2.5, Number.POSITIVE_INFINITY], timestamp: T0 },
     { type: 'training_debug_image', task, iter: 2, metric: 'img', variant: 'sample', key: 'k/1.png', url: 'https://files/x.png?a=1&b=2', timestamp: T0 },
     { type: 'plot', task, iter: 9, metric: 'roc', variant: 'auc', plot_str: '{"data":[{"x":[1,2]}]}', timestamp: T0 },
-    { type: 'log', task, level: 'warning', worker: 'gpu-1', msg: 'line one\nline two\ttab', timestamp: T0 },
+    { type: 'log', task, iter: 12, level: 'warning', worker: 'gpu-1', msg: 'line one\nline two\ttab', timestamp: T0 },
   ];
   const body = events.map((e) => JSON.stringify(e, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? `__${v}__` : v)).replace(/"__(NaN|Infinity|-Infinity)__"/g, '$1')).join('\n');
   const t = Date.now();
@@ -52,8 +52,8 @@ test('events of every kind appear in their tables, every field exact, within sec
     { metric: 'img', variant: 'sample', iter: '2', key: 'k/1.png', url: 'https://files/x.png?a=1&b=2' },
   ]);
   assert.deepEqual(await q(`SELECT metric, variant, iter, plot_str FROM plots FINAL ${where}`), [{ metric: 'roc', variant: 'auc', iter: '9', plot_str: '{"data":[{"x":[1,2]}]}' }]);
-  assert.deepEqual(await q(`SELECT level, worker, msg, toUnixTimestamp64Milli(timestamp) AS ts FROM logs FINAL ${where}`), [
-    { level: 'warning', worker: 'gpu-1', msg: 'line one\nline two\ttab', ts: String(T0) },
+  assert.deepEqual(await q(`SELECT iter, level, worker, msg, toUnixTimestamp64Milli(timestamp) AS ts FROM logs FINAL ${where}`), [
+    { iter: '12', level: 'warning', worker: 'gpu-1', msg: 'line one\nline two\ttab', ts: String(T0) },
   ]);
 });
 

@@ -36,7 +36,7 @@ const OWN: Record<Kind, readonly Column[]> = {
   vectors: ['metric', 'variant', 'iter', 'values'],
   images: ['metric', 'variant', 'iter', 'key', 'url'],
   plots: ['metric', 'variant', 'iter', 'plot_str'],
-  logs: ['seq', 'level', 'worker', 'msg'],
+  logs: ['iter', 'seq', 'level', 'worker', 'msg'],
 };
 
 /**
