@@ -1,9 +1,9 @@
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Component, Log } from './component';
 import { spawnDaemon } from './proc';
 import { runCommand } from './run-command';
+import { ensureVenv } from './venv';
 
 export interface ClickHouseOptions {
   repoRoot: string;
@@ -133,30 +133,17 @@ function chdbComponent(o: ClickHouseOptions): Component {
   const home = join(o.dataDir, 'clickhouse');
   const requirements = join(o.repoRoot, ...FRONT, 'requirements.txt');
   const script = join(o.repoRoot, ...FRONT, 'chdb_http.py');
-  // One virtualenv per requirements file and Python version: a change of either makes a new one.
-  const key = createHash('sha256').update(readFileSync(requirements)).digest('hex').slice(0, 12);
-  let venv = '';
-  const python = (): string => join(venv, 'bin', 'python');
-
-  async function ensureVenv(): Promise<void> {
-    const host = process.env['TRACKSTREAM_PYTHON'] || 'python3';
-    const pyVersion = (await runCommand(host, ['-c', 'import sys; print("%d.%d" % sys.version_info[:2])']).catch((e: Error) => {
-      throw new Error(`Python 3.9 or newer is needed for the embedded ClickHouse (chDB): ${e.message}`);
-    })).trim();
-    const [maj, min] = pyVersion.split('.').map(Number);
-    if (maj !== 3 || (min ?? 0) < 9) throw new Error(`Python 3.9 or newer is needed for chDB; found ${pyVersion}`);
-    venv = join(o.cacheDir, 'chdb', `venv-${key}-py${pyVersion}`);
-    const complete = join(venv, '.complete');
-    if (existsSync(complete)) return;
-    o.log(`ClickHouse: no 'clickhouse' binary on PATH; installing chDB into ${venv} (first run only, about 270 MB)...`);
-    await runCommand(host, ['-m', 'venv', '--clear', venv]);
-    await runCommand(python(), ['-m', 'pip', 'install', '--disable-pip-version-check', '-r', requirements], {
-      onLine: (line) => {
-        if (/^\s*(Downloading|Collecting|Successfully installed)/.test(line)) o.log(`  ${line.trim()}`);
-      },
+  let python = '';
+  const prepare = async (): Promise<void> => {
+    python = await ensureVenv({
+      requirements,
+      cacheDir: o.cacheDir,
+      name: 'chdb',
+      log: o.log,
+      what: "ClickHouse (no 'clickhouse' binary on PATH, so chDB)",
+      sizeHint: 'about 270 MB',
     });
-    writeFileSync(complete, `${new Date().toISOString()}\n`);
-  }
+  };
 
   return {
     name: 'clickhouse',
@@ -165,14 +152,12 @@ function chdbComponent(o: ClickHouseOptions): Component {
     logFile: join(home, 'clickhouse.log'),
     pidFile: join(home, 'clickhouse.pid'),
     endpoint: `http://127.0.0.1:${o.port}`,
-    async prepare() {
-      await ensureVenv();
-    },
+    prepare,
     async start() {
-      if (venv === '') await ensureVenv();
+      if (python === '') await prepare();
       mkdirSync(join(home, 'data'), { recursive: true });
       return spawnDaemon({
-        command: python(),
+        command: python,
         args: ['-u', script, '--host', '127.0.0.1', '--port', String(o.port), '--path', join(home, 'data')],
         logFile: join(home, 'clickhouse.log'),
         pidFile: join(home, 'clickhouse.pid'),
