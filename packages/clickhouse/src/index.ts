@@ -2,3 +2,4 @@ export { createClickHouse, assertIdentifier, ClickHouseError, type ClickHouseCli
 export { migrate, loadMigrations, splitStatements, MIGRATIONS_DIR, type Migration, type MigrateOptions } from './migrations';
 export * from './rows';
 export { clickhouseConfigSpec } from './config';
+export * from './tsv';

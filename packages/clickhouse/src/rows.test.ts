@@ -12,7 +12,7 @@ test('non-finite floats travel as ClickHouse strings and come back', () => {
 });
 
 test('DateTime64(3) text keeps every millisecond', () => {
-  assert.equal(toCHDateTime64(1700000000123), '1700000000.123');
-  assert.equal(toCHDateTime64(1700000000005), '1700000000.005');
-  assert.equal(toCHDateTime64(0), '0.000');
+  assert.equal(toCHDateTime64(1700000000123), '2023-11-14 22:13:20.123');
+  assert.equal(toCHDateTime64(5), '1970-01-01 00:00:00.005');
+  assert.equal(toCHDateTime64(-5), '1969-12-31 23:59:59.995');
 });

@@ -37,14 +37,12 @@ export function fromCHFloat(v: number | string | null): number {
 }
 
 /**
- * DateTime64(3) input as "seconds.millis" text: a bare integer would be read as seconds, and a
- * float may not hold the milliseconds exactly.
+ * DateTime64(3) input as "YYYY-MM-DD HH:MM:SS.mmm" (UTC): a bare number would be read as
+ * seconds, and "seconds.millis" text is ambiguous to ClickHouse's parser for small values.
  */
 export function toCHDateTime64(ms: number): string {
-  const whole = Math.floor(ms);
-  const sec = Math.floor(whole / 1000);
-  const milli = whole - sec * 1000;
-  return `${sec}.${milli.toString().padStart(3, '0')}`;
+  const iso = new Date(Math.floor(ms)).toISOString();
+  return `${iso.slice(0, 10)} ${iso.slice(11, 23)}`;
 }
 
 /** Reads DateTime64(3) selected as toUnixTimestamp64Milli(...) (a quoted Int64). */

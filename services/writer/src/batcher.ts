@@ -9,7 +9,8 @@ export interface BatchLimits {
 
 /** Rows of every table that cover a contiguous run of Kafka messages, ready for insert. */
 export interface Batch {
-  rows: Map<TableName, object[]>;
+  /** TSV lines per table. */
+  rows: Map<TableName, string[]>;
   rowCount: number;
   bytes: number;
   /** Per partition, the offset to commit once every row above is inserted. */
@@ -32,16 +33,16 @@ export class Batcher {
     return { rows: new Map(), rowCount: 0, bytes: 0, offsets: [], receivedAt: [] };
   }
 
-  add(table: TableName, row: object, approxBytes: number): void {
+  add(table: TableName, line: string): void {
     if (this.current.rowCount === 0 && this.current.offsets.length === 0) this.firstAddAt = Date.now();
     let list = this.current.rows.get(table);
     if (!list) {
       list = [];
       this.current.rows.set(table, list);
     }
-    list.push(row);
+    list.push(line);
     this.current.rowCount += 1;
-    this.current.bytes += approxBytes;
+    this.current.bytes += line.length;
   }
 
   /** Records that every message of `partition` before `nextOffset` is in the buffer. */
@@ -69,11 +70,6 @@ export class Batcher {
       this.current.bytes >= this.limits.maxBytes ||
       now - this.firstAddAt >= this.limits.maxAgeMs
     );
-  }
-
-  /** Twice the limits: the consumer waits for the flush in progress before adding more. */
-  overfull(): boolean {
-    return this.current.rowCount >= 2 * this.limits.maxRows || this.current.bytes >= 2 * this.limits.maxBytes;
   }
 
   take(): Batch {

@@ -26,6 +26,8 @@ export interface ConsumerLoopDeps {
 export class ConsumerLoop {
   private readonly batcher: Batcher;
   private flushChain: Promise<void> = Promise.resolve();
+  /** Flushes running or waiting in the chain. */
+  private queuedFlushes = 0;
   private timer: NodeJS.Timeout | undefined;
   private running = false;
   /** After stop(), a last flush may retry until this time. */
@@ -80,16 +82,28 @@ export class ConsumerLoop {
         await this.flush();
         continue;
       }
-      for (const r of decoded.rows) this.batcher.add(r.table, r.row, r.bytes);
+      for (const r of decoded.rows) this.batcher.add(r.table, r.line);
       this.batcher.cover(m.partition, next, decoded.receivedAt);
-      if (this.batcher.overfull()) await this.flush();
+      await this.flushIfDue();
     }
-    if (this.batcher.due()) await this.flush();
+    await this.flushIfDue();
+  }
+
+  /**
+   * Starts a flush when the buffer is due and goes on decoding while it inserts; waits only when
+   * one flush runs and another is already queued, which bounds the memory held.
+   */
+  private async flushIfDue(): Promise<void> {
+    if (!this.batcher.due()) return;
+    const flushing = this.flush();
+    if (this.queuedFlushes > 1) await flushing;
+    else flushing.catch((e: unknown) => this.log.error({ err: e }, 'flush failed; its messages will be consumed again'));
   }
 
   /** Queues a flush of the current buffer behind any flush in progress. */
   private flush(): Promise<void> {
-    const run = this.flushChain.then(() => this.flushNow());
+    this.queuedFlushes++;
+    const run = this.flushChain.then(() => this.flushNow()).finally(() => this.queuedFlushes--);
     // A failed flush must not poison the chain for the next one.
     this.flushChain = run.catch(() => undefined);
     return run;

@@ -1,4 +1,4 @@
-import { EVENT_TABLES, toCHDateTime64, type ClickHouseClient } from '@trackstream/clickhouse';
+import { EVENT_TABLES, toCHDateTime64, tsvLine, tsvString, type ClickHouseClient } from '@trackstream/clickhouse';
 import type { Logger } from '@trackstream/runtime';
 import type { WriterMetrics } from './metrics';
 import type { Sink } from './sink';
@@ -45,7 +45,7 @@ export class Deleter {
     const deleted = counts.reduce((a, b) => a + b, 0);
     await this.sink.insert(
       'task_deletions',
-      [{ tenant: req.tenant, task: req.task, request_id: req.requestId, deleted, deleted_at: toCHDateTime64(Date.now()) }],
+      [tsvLine([tsvString(req.tenant), tsvString(req.task), tsvString(req.requestId), String(deleted), toCHDateTime64(Date.now())])],
       guard,
     );
     this.metrics.deletions.inc();

@@ -1,4 +1,4 @@
-import { toCHDateTime64, toCHFloat, type TableName } from '@trackstream/clickhouse';
+import { toCHDateTime64, tsvFloat, tsvFloatArray, tsvInt, tsvString, type TableName } from '@trackstream/clickhouse';
 import { DecodeError, decodeTopicMessage, type Event } from '@trackstream/event-schema';
 import type { ConsumedMessage } from '@trackstream/kafka';
 import type { DeleteRequest } from './deleter';
@@ -15,9 +15,8 @@ export class MessageRejected extends Error {
 
 export interface RowToInsert {
   table: TableName;
-  row: object;
-  /** A cheap size estimate, for the batch byte limit. */
-  bytes: number;
+  /** The row as a TabSeparated line, in the column order of TSV_COLUMNS[table]. */
+  line: string;
 }
 
 export type DecodedMessage =
@@ -35,27 +34,28 @@ export function versionOf(offset: string, position: number): string {
   return ((BigInt(offset) << POSITION_BITS) + BigInt(position)).toString();
 }
 
-const FIXED_ROW_BYTES = 64;
-
 function toRow(e: Event, version: string, receivedAt: string): RowToInsert {
-  const common = { tenant: e.tenant, task: e.task, timestamp: toCHDateTime64(e.timestamp), received_at: receivedAt, version };
-  const base = FIXED_ROW_BYTES + e.task.length;
+  const head = `${tsvString(e.tenant)}\t${tsvString(e.task)}\t`;
+  const ts = toCHDateTime64(e.timestamp);
+  const tail = `${ts}\t${receivedAt}\t${version}\n`;
   switch (e.type) {
     case 'training_stats_scalar':
-      return { table: 'scalars', row: { ...common, metric: e.metric, variant: e.variant, iter: e.iter, value: toCHFloat(e.value) }, bytes: base + e.metric.length + e.variant.length };
+      return { table: 'scalars', line: `${head}${tsvString(e.metric)}\t${tsvString(e.variant)}\t${tsvInt(e.iter)}\t${tsvFloat(e.value)}\t${tail}` };
     case 'training_stats_vector':
-      return {
-        table: 'vectors',
-        row: { ...common, metric: e.metric, variant: e.variant, iter: e.iter, values: e.values.map(toCHFloat) },
-        bytes: base + e.metric.length + e.variant.length + 8 * e.values.length,
-      };
+      return { table: 'vectors', line: `${head}${tsvString(e.metric)}\t${tsvString(e.variant)}\t${tsvInt(e.iter)}\t${tsvFloatArray(e.values)}\t${tail}` };
     case 'training_debug_image':
-      return { table: 'images', row: { ...common, metric: e.metric, variant: e.variant, iter: e.iter, key: e.key, url: e.url }, bytes: base + e.key.length + e.url.length };
+      return {
+        table: 'images',
+        line: `${head}${tsvString(e.metric)}\t${tsvString(e.variant)}\t${tsvInt(e.iter)}\t${tsvString(e.key)}\t${tsvString(e.url)}\t${tail}`,
+      };
     case 'plot':
-      return { table: 'plots', row: { ...common, metric: e.metric, variant: e.variant, iter: e.iter, plot_str: e.plot_str }, bytes: base + e.plot_str.length };
+      return { table: 'plots', line: `${head}${tsvString(e.metric)}\t${tsvString(e.variant)}\t${tsvInt(e.iter)}\t${tsvString(e.plot_str)}\t${tail}` };
     case 'log':
       // seq equals version: unique per event of the task, identical on a replay.
-      return { table: 'logs', row: { ...common, seq: version, iter: e.iter, level: e.level, worker: e.worker, msg: e.msg }, bytes: base + e.msg.length + e.worker.length };
+      return {
+        table: 'logs',
+        line: `${head}${ts}\t${version}\t${tsvInt(e.iter)}\t${tsvString(e.level)}\t${tsvString(e.worker)}\t${tsvString(e.msg)}\t${receivedAt}\t${version}\n`,
+      };
   }
 }
 

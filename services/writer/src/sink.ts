@@ -1,5 +1,6 @@
+import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ClickHouseError, type ClickHouseClient, type TableName } from '@trackstream/clickhouse';
+import { ClickHouseError, TSV_COLUMNS, type ClickHouseClient, type TableName } from '@trackstream/clickhouse';
 import type { Logger } from '@trackstream/runtime';
 import type { WriterMetrics } from './metrics';
 
@@ -22,20 +23,28 @@ export class Sink {
     private readonly retry: RetryPolicy,
   ) {}
 
-  async insert(table: TableName, rows: readonly object[], opts: { isActive: () => boolean; whileWaiting: () => Promise<void> }): Promise<void> {
+  /** Inserts TSV `lines` (in TSV_COLUMNS order) as one TabSeparated insert. */
+  async insert(table: TableName, lines: readonly string[], opts: { isActive: () => boolean; whileWaiting: () => Promise<void> }): Promise<void> {
+    const body = Buffer.from(lines.join(''), 'utf8');
     let delay = this.retry.initialDelayMs;
     for (let attempt = 1; ; attempt++) {
       const end = this.metrics.insertDuration.startTimer({ table });
       try {
-        await this.client.insert({ table: `${this.database}.${table}`, values: rows as object[], format: 'JSONEachRow' });
+        await this.client.insert({
+          table: `${this.database}.${table}`,
+          // A fresh stream per attempt: a failed one may have been read.
+          values: Readable.from([body], { objectMode: false }),
+          format: 'TabSeparated',
+          columns: TSV_COLUMNS[table] as [string, ...string[]],
+        });
         end();
-        this.metrics.rowsWritten.inc({ table }, rows.length);
+        this.metrics.rowsWritten.inc({ table }, lines.length);
         return;
       } catch (e) {
         const code = e instanceof ClickHouseError ? e.code : 'unreachable';
         this.metrics.insertFailures.inc({ table, code });
         if (!opts.isActive()) throw new Error(`insert into ${table} abandoned: writer stopping`, { cause: e });
-        this.logger.error({ err: e, table, rows: rows.length, attempt, retryInMs: delay }, 'insert failed; retrying');
+        this.logger.error({ err: e, table, rows: lines.length, attempt, retryInMs: delay }, 'insert failed; retrying');
         await opts.whileWaiting().catch(() => undefined);
         await sleep(delay);
         delay = Math.min(delay * 2, this.retry.maxDelayMs);
