@@ -76,7 +76,8 @@ test('every read endpoint answers with the caller tenant\'s events only', async 
     for (const [endpoint, body] of reads(SHARED, mine)) {
       const r = await client.call(endpoint, body);
       assert.equal(r.status, 200, `${endpoint}: ${r.msg}`);
-      const text = JSON.stringify(r.data);
+      // The cursor is base64url: it may spell "-A" by chance, so it is left out of the search.
+      const text = JSON.stringify({ ...r.data, scroll_id: undefined });
       assert.ok(!text.includes(`-${theirs}`) && !text.includes(`from ${theirs}`), `${mine} sees ${theirs}'s data via ${endpoint}: ${text.slice(0, 300)}`);
       if (text.includes(`-${mine}`) || text.includes(`from ${mine}`)) seen.add(endpoint);
     }
@@ -93,7 +94,7 @@ test('every read endpoint answers with the caller tenant\'s events only', async 
   // A task that exists only for tenant B reads as unknown for tenant A.
   for (const [endpoint, body] of reads(ONLY_B, 'B')) {
     if (endpoint === 'events.vector_metrics_iter_histogram') continue; // echoes the names asked for
-    const text = JSON.stringify((await a.call(endpoint, body)).data);
+    const text = JSON.stringify({ ...(await a.call(endpoint, body)).data, scroll_id: undefined });
     assert.ok(!text.includes('-B') && !text.includes('from B'), `${endpoint}: ${text.slice(0, 300)}`);
   }
   assert.equal(await (await a.fetch('events.download_task_log', { task: ONLY_B })).text(), '');
