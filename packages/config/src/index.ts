@@ -59,3 +59,13 @@ export function parseConfig<S extends ConfigSpec>(spec: S, env: Env): ConfigOf<S
 export function describeConfig(spec: ConfigSpec): Array<{ env: string; type: FieldType; default: unknown; description: string }> {
   return Object.values(spec).map((f) => ({ env: f.env, type: f.type, default: f.default, description: f.description }));
 }
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'];
+
+/** The settings every service has: its HTTP port and its log level. */
+export function serviceSpec(defaultPort: number, portDescription: string) {
+  return {
+    port: field({ env: 'PORT', type: 'integer', default: defaultPort, minimum: 0, maximum: 65535, description: portDescription }),
+    logLevel: field({ env: 'LOG_LEVEL', type: 'string', default: 'info', enum: LOG_LEVELS, description: 'Log level' }),
+  } as const;
+}

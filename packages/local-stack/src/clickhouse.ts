@@ -59,9 +59,9 @@ function probe(port: number): () => Promise<boolean> {
   };
 }
 
-function serverComponent(o: ClickHouseOptions, binary: string): Component {
+/** What both ways of running ClickHouse share: files, timeouts, endpoint and health probe. */
+function common(o: ClickHouseOptions): Omit<Component, 'prepare' | 'start'> {
   const home = join(o.dataDir, 'clickhouse');
-  const config = join(home, 'config.xml');
   return {
     name: 'clickhouse',
     startTimeoutSec: 60,
@@ -69,6 +69,16 @@ function serverComponent(o: ClickHouseOptions, binary: string): Component {
     logFile: join(home, 'clickhouse.log'),
     pidFile: join(home, 'clickhouse.pid'),
     endpoint: `http://127.0.0.1:${o.port}`,
+    healthy: probe(o.port),
+  };
+}
+
+function serverComponent(o: ClickHouseOptions, binary: string): Component {
+  const home = join(o.dataDir, 'clickhouse');
+  const config = join(home, 'config.xml');
+  const base = common(o);
+  return {
+    ...base,
     async prepare() {},
     async start() {
       for (const d of ['data', 'tmp', 'user_files', 'format_schemas', 'log']) mkdirSync(join(home, d), { recursive: true });
@@ -77,12 +87,11 @@ function serverComponent(o: ClickHouseOptions, binary: string): Component {
       return spawnDaemon({
         command: binary,
         args: ['server', `--config-file=${config}`],
-        logFile: join(home, 'clickhouse.log'),
-        pidFile: join(home, 'clickhouse.pid'),
+        logFile: base.logFile,
+        pidFile: base.pidFile,
         cwd: home,
       });
     },
-    healthy: probe(o.port),
   };
 }
 
@@ -145,13 +154,9 @@ function chdbComponent(o: ClickHouseOptions): Component {
     });
   };
 
+  const base = common(o);
   return {
-    name: 'clickhouse',
-    startTimeoutSec: 60,
-    stopGraceMs: 20_000,
-    logFile: join(home, 'clickhouse.log'),
-    pidFile: join(home, 'clickhouse.pid'),
-    endpoint: `http://127.0.0.1:${o.port}`,
+    ...base,
     prepare,
     async start() {
       if (python === '') await prepare();
@@ -159,11 +164,10 @@ function chdbComponent(o: ClickHouseOptions): Component {
       return spawnDaemon({
         command: python,
         args: ['-u', script, '--host', '127.0.0.1', '--port', String(o.port), '--path', join(home, 'data')],
-        logFile: join(home, 'clickhouse.log'),
-        pidFile: join(home, 'clickhouse.pid'),
+        logFile: base.logFile,
+        pidFile: base.pidFile,
         cwd: home,
       });
     },
-    healthy: probe(o.port),
   };
 }

@@ -1,4 +1,4 @@
-import { field, parseConfig, type ConfigOf, type Env } from '@trackstream/config';
+import { parseConfig, serviceSpec, type ConfigOf, type Env } from '@trackstream/config';
 import { gatewayConfigSpec } from '@trackstream/gateway';
 import { queryOwnConfigSpec } from '@trackstream/query';
 import { writerOwnConfigSpec } from '@trackstream/writer';
@@ -8,7 +8,7 @@ export const allInOneConfigSpec = {
   ...gatewayConfigSpec,
   ...writerOwnConfigSpec,
   ...queryOwnConfigSpec,
-  port: field({ env: 'PORT', type: 'integer', default: 8008, minimum: 0, maximum: 65535, description: 'HTTP port of the whole API' }),
+  ...serviceSpec(8008, 'HTTP port of the whole API (8008 is the ClearML SDK default)'),
 } as const;
 
 export type AllInOneConfig = ConfigOf<typeof allInOneConfigSpec>;

@@ -1,6 +1,6 @@
 import { authConfigSpec, DEFAULT_BODY_LIMIT } from '@trackstream/api';
 import { clickhouseConfigSpec } from '@trackstream/clickhouse';
-import { field, parseConfig, type ConfigOf, type Env } from '@trackstream/config';
+import { field, parseConfig, serviceSpec, type ConfigOf, type Env } from '@trackstream/config';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '@trackstream/event-schema';
 import { kafkaConfigSpec } from '@trackstream/kafka';
 
@@ -14,8 +14,7 @@ export const gatewayOwnConfigSpec = {
 } as const;
 
 export const gatewayConfigSpec = {
-  port: field({ env: 'PORT', type: 'integer', default: 8081, minimum: 0, maximum: 65535, description: 'HTTP port (API, health, metrics)' }),
-  logLevel: field({ env: 'LOG_LEVEL', type: 'string', default: 'info', enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace'], description: 'Log level' }),
+  ...serviceSpec(8081, 'HTTP port (API, health, metrics)'),
   ...kafkaConfigSpec,
   ...clickhouseConfigSpec,
   ...authConfigSpec,

@@ -1,6 +1,6 @@
 import { authConfigSpec } from '@trackstream/api';
 import { clickhouseConfigSpec } from '@trackstream/clickhouse';
-import { field, parseConfig, type ConfigOf, type Env } from '@trackstream/config';
+import { field, parseConfig, serviceSpec, type ConfigOf, type Env } from '@trackstream/config';
 
 export const queryOwnConfigSpec = {
   queryRequestTimeoutMs: field({ env: 'QUERY_REQUEST_TIMEOUT_MS', type: 'integer', default: 60_000, minimum: 1000, description: 'Longest time a read request may take (downloads excepted once streaming)' }),
@@ -8,8 +8,7 @@ export const queryOwnConfigSpec = {
 } as const;
 
 export const queryConfigSpec = {
-  port: field({ env: 'PORT', type: 'integer', default: 8083, minimum: 0, maximum: 65535, description: 'HTTP port (API, health, metrics)' }),
-  logLevel: field({ env: 'LOG_LEVEL', type: 'string', default: 'info', enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace'], description: 'Log level' }),
+  ...serviceSpec(8083, 'HTTP port (API, health, metrics)'),
   ...clickhouseConfigSpec,
   ...authConfigSpec,
   ...queryOwnConfigSpec,

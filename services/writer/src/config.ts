@@ -1,5 +1,5 @@
 import { clickhouseConfigSpec } from '@trackstream/clickhouse';
-import { field, parseConfig, type ConfigOf, type Env } from '@trackstream/config';
+import { field, parseConfig, serviceSpec, type ConfigOf, type Env } from '@trackstream/config';
 import { kafkaConfigSpec } from '@trackstream/kafka';
 
 export const writerOwnConfigSpec = {
@@ -13,8 +13,7 @@ export const writerOwnConfigSpec = {
 } as const;
 
 export const writerConfigSpec = {
-  port: field({ env: 'PORT', type: 'integer', default: 8082, minimum: 0, maximum: 65535, description: 'HTTP port (health, metrics)' }),
-  logLevel: field({ env: 'LOG_LEVEL', type: 'string', default: 'info', enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace'], description: 'Log level' }),
+  ...serviceSpec(8082, 'HTTP port (health, metrics)'),
   ...kafkaConfigSpec,
   ...clickhouseConfigSpec,
   ...writerOwnConfigSpec,
