@@ -15,4 +15,11 @@ test('DateTime64(3) text keeps every millisecond', () => {
   assert.equal(toCHDateTime64(1700000000123), '2023-11-14 22:13:20.123');
   assert.equal(toCHDateTime64(5), '1970-01-01 00:00:00.005');
   assert.equal(toCHDateTime64(-5), '1969-12-31 23:59:59.995');
+  // The same as ISO text, for times all over the range (the per-minute cache included).
+  for (let ms = Date.UTC(1900, 0, 1); ms < Date.UTC(2299, 0, 1); ms += 7_777_777_777 + 123) {
+    for (const t of [ms, ms + 1, ms + 59_999, ms + 60_000]) {
+      const iso = new Date(t).toISOString();
+      assert.equal(toCHDateTime64(t), `${iso.slice(0, 10)} ${iso.slice(11, 23)}`);
+    }
+  }
 });

@@ -28,10 +28,14 @@ export type DecodedMessage =
  * ingest order within a partition (a re-report wins) and is the same on a replay (the replayed
  * row collapses onto the stored one). The gateway's message bound keeps positions far below 2^20.
  */
-const POSITION_BITS = 20n;
+const POSITION_BITS = 20;
+const POSITIONS = 2 ** POSITION_BITS;
 
 export function versionOf(offset: string, position: number): string {
-  return ((BigInt(offset) << POSITION_BITS) + BigInt(position)).toString();
+  const o = Number(offset);
+  // Exact in a double while offset * 2^20 stays below 2^53 (offsets under 2^33); BigInt beyond.
+  if (o < 2 ** 33) return String(o * POSITIONS + position);
+  return ((BigInt(offset) << BigInt(POSITION_BITS)) + BigInt(position)).toString();
 }
 
 function toRow(e: Event, version: string, receivedAt: string): RowToInsert {
@@ -68,7 +72,7 @@ export function decodeToRows(m: ConsumedMessage): DecodedMessage {
     throw e;
   }
   if (msg.kind === 'delete-task') return { kind: 'delete', tenant: msg.tenant, task: msg.task, requestId: msg.requestId };
-  if (msg.events.length >= 1 << Number(POSITION_BITS)) throw new MessageRejected('too-many-events', `${msg.events.length} events in one message`);
+  if (msg.events.length >= POSITIONS) throw new MessageRejected('too-many-events', `${msg.events.length} events in one message`);
   const receivedAt = toCHDateTime64(msg.receivedAt);
   const rows = msg.events.map((e, i) => toRow(e, versionOf(m.offset, i), receivedAt));
   return { kind: 'events', receivedAt: msg.receivedAt, rows };

@@ -5,18 +5,9 @@
  * are timed (building the rows is the writer's work, not the ceiling's).
  */
 import { Readable } from 'node:stream';
-import {
-  migrate,
-  toCHDateTime64,
-  toCHFloat,
-  TSV_COLUMNS,
-  tsvFloat,
-  tsvInt,
-  tsvLine,
-  tsvString,
-  type ClickHouseClient,
-} from '@trackstream/clickhouse';
-import { decodeMessage, type ScalarEvent } from '@trackstream/event-schema';
+import { migrate, toCHDateTime64, toCHFloat, TSV_COLUMNS, type ClickHouseClient } from '@trackstream/clickhouse';
+import { decodeMessage } from '@trackstream/event-schema';
+import { decodeToRows, versionOf } from '@trackstream/writer';
 import type { LocalStack } from '@trackstream/local-stack';
 import type { Logger } from '@trackstream/runtime';
 import { cpuBetween, msPerThousand, ownCpuSeconds, stackCpuSeconds, type CpuByProcess } from './cpu';
@@ -25,24 +16,22 @@ import { every, int, progress } from './progress';
 import { countRows } from './services';
 import { summarize, type Summary } from './stats';
 
-/**
- * How rows travel. The writer's own mapping (services/writer/src/rows.ts, toRow and versionOf)
- * is not exported by @trackstream/writer, so each format mirrors it from the same public
- * helpers: same columns, same value encodings.
- */
+/** How rows travel: built from one Kafka message (its index standing for its offset), then inserted. */
 interface InsertFormat<Row> {
-  row(e: ScalarEvent, version: string, receivedAt: string): Row;
+  rows(value: Buffer, offset: number): Row[];
   insert(client: ClickHouseClient, table: string, rows: Row[]): Promise<unknown>;
 }
 
-/** What the writer sends: one TabSeparated line per row, joined into one body per insert. */
+/** What the writer sends: its own TSV lines (services/writer's decodeToRows), streamed as they are. */
 const TAB_SEPARATED: InsertFormat<string> = {
-  row: (e, version, receivedAt) =>
-    tsvLine([tsvString(e.tenant), tsvString(e.task), tsvString(e.metric), tsvString(e.variant), tsvInt(e.iter), tsvFloat(e.value), toCHDateTime64(e.timestamp), receivedAt, version]),
+  rows: (value, offset) => {
+    const decoded = decodeToRows({ partition: 0, offset: String(offset), key: null, value, headers: {} });
+    return decoded.kind === 'events' ? decoded.rows.filter((r) => r.table === 'scalars').map((r) => r.line) : [];
+  },
   insert: (client, table, lines) =>
     client.insert({
       table,
-      values: Readable.from([Buffer.from(lines.join(''), 'utf8')], { objectMode: false }),
+      values: Readable.from(lines, { objectMode: false }),
       format: 'TabSeparated',
       columns: TSV_COLUMNS.scalars as [string, ...string[]],
     }),
@@ -50,17 +39,27 @@ const TAB_SEPARATED: InsertFormat<string> = {
 
 /** One object per row, encoded by the client: how the writer inserted before it moved to TSV. */
 const JSON_EACH_ROW: InsertFormat<object> = {
-  row: (e, version, receivedAt) => ({
-    tenant: e.tenant,
-    task: e.task,
-    metric: e.metric,
-    variant: e.variant,
-    iter: e.iter,
-    value: toCHFloat(e.value),
-    timestamp: toCHDateTime64(e.timestamp),
-    received_at: receivedAt,
-    version,
-  }),
+  rows: (value, offset) => {
+    const msg = decodeMessage(value);
+    const receivedAt = toCHDateTime64(msg.receivedAt);
+    return msg.events.flatMap((e, i) =>
+      e.type === 'training_stats_scalar'
+        ? [
+            {
+              tenant: e.tenant,
+              task: e.task,
+              metric: e.metric,
+              variant: e.variant,
+              iter: e.iter,
+              value: toCHFloat(e.value),
+              timestamp: toCHDateTime64(e.timestamp),
+              received_at: receivedAt,
+              version: versionOf(String(offset), i),
+            },
+          ]
+        : [],
+    );
+  },
   insert: (client, table, rows) => client.insert({ table, values: rows, format: 'JSONEachRow' }),
 };
 
@@ -102,12 +101,7 @@ export async function insertCeiling(
   const stopTicker = every(2000, () => `ceiling (${formatName}): ${int(total)} rows inserted`);
   try {
     for (let m = 0; m < messages.length; m++) {
-      const msg = decodeMessage((messages[m] as KafkaMessage).value);
-      const receivedAt = toCHDateTime64(msg.receivedAt);
-      msg.events.forEach((e, i) => {
-        // The writer's version: Kafka offset * 2^20 + position; the message's index stands for its offset.
-        if (e.type === 'training_stats_scalar') rows.push(format.row(e, ((BigInt(m) << 20n) + BigInt(i)).toString(), receivedAt));
-      });
+      for (const row of format.rows((messages[m] as KafkaMessage).value, m)) rows.push(row);
       if (rows.length >= o.batchRows) await insert();
     }
     if (rows.length > 0) await insert();
