@@ -11,7 +11,7 @@ CREATE TABLE IF NOT EXISTS {{db}}.scalars
     metric      LowCardinality(String),
     variant     LowCardinality(String),
     iter        Int64                CODEC(Delta, ZSTD(1)),
-    value       Float64              CODEC(Gorilla, ZSTD(1)),
+    value       Float64              CODEC(ZSTD(1)),
     timestamp   DateTime64(3, 'UTC') CODEC(Delta, ZSTD(1)),
     received_at DateTime64(3, 'UTC') CODEC(Delta, ZSTD(1)),
     version     UInt64               CODEC(Delta, ZSTD(1))
