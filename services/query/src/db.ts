@@ -1,6 +1,6 @@
 import { unavailable, type RequestContext } from '@trackstream/api';
 import { ClickHouseError, type ClickHouseClient } from '@trackstream/clickhouse';
-import { Counter, type Registry } from '@trackstream/metrics';
+import { Counter, Histogram, LATENCY_BUCKETS, type Registry } from '@trackstream/metrics';
 
 /**
  * ClickHouse as the read endpoints use it: JSONEachRow rows, the caller's tenant always bound as
@@ -30,17 +30,37 @@ type Result = Awaited<ReturnType<ClickHouseClient['query']>>;
 const RETRIABLE_CODES: ReadonlySet<string> = new Set(['60', '81', '159', '202', '209', '210', '236', '241', '279', '394']);
 const RETRY_AFTER_SEC = 5;
 
-export function createDb(client: ClickHouseClient, registry: Registry): Db {
+/**
+ * `streamClient` runs `stream()`: a download holds its connection for as long as its client
+ * reads, so downloads get connections of their own and clients that stop reading can't take
+ * every connection from the other reads (nor, in the all-in-one process, from the writer).
+ */
+export function createDb(client: ClickHouseClient, registry: Registry, streamClient: ClickHouseClient = client): Db {
   const rowsRead = new Counter({
     name: 'query_rows_read_total',
     help: 'Rows ClickHouse read to answer read requests (read_rows of X-ClickHouse-Summary), by endpoint',
     labelNames: ['endpoint'],
     registers: [registry],
   });
+  const clickhouseDuration = new Histogram({
+    name: 'query_clickhouse_duration_seconds',
+    help: 'Time ClickHouse took to answer a read statement, rows received and parsed (the rest of a request is the service)',
+    labelNames: ['endpoint'],
+    buckets: LATENCY_BUCKETS,
+    registers: [registry],
+  });
 
-  async function run(ctx: RequestContext, query: string, params: Record<string, unknown>): Promise<Result> {
+  async function run(ctx: RequestContext, query: string, params: Record<string, unknown>, via = client): Promise<Result> {
     try {
-      const rs = await client.query({ query, query_params: { ...params, tenant: ctx.tenant }, format: 'JSONEachRow', abort_signal: ctx.signal });
+      const rs = await via.query({
+        query,
+        query_params: { ...params, tenant: ctx.tenant },
+        format: 'JSONEachRow',
+        abort_signal: ctx.signal,
+        // Long parameters (a 5 MB metric name, 100 task ids of unicode) go in a multipart body, not
+        // the URL, whose length servers and proxies bound (414 or 400, which would surface as 5xx).
+        use_multipart_params_auto: true,
+      });
       countRead(ctx.endpoint, rs);
       return rs;
     } catch (e) {
@@ -62,16 +82,19 @@ export function createDb(client: ClickHouseClient, registry: Registry): Db {
 
   return {
     async rows<T>(ctx: RequestContext, query: string, params: Record<string, unknown> = {}) {
+      const end = clickhouseDuration.startTimer({ endpoint: ctx.endpoint });
       const rs = await run(ctx, query, params);
       try {
         // JSONEachRow: an array of rows (the result type covers every format).
-        return (await rs.json<T>()) as T[];
+        const rows = (await rs.json<T>()) as T[];
+        end();
+        return rows;
       } catch (e) {
         throw classify(e, ctx.signal);
       }
     },
     async stream<T, R>(ctx: RequestContext, query: string, params: Record<string, unknown>, map: (rows: T[]) => R) {
-      const rs = await run(ctx, query, params);
+      const rs = await run(ctx, query, params, streamClient);
       const blocks = (rs.stream() as AsyncIterable<Array<{ json<U>(): U }>>)[Symbol.asyncIterator]();
       const iterator: AsyncIterableIterator<R> = {
         [Symbol.asyncIterator]: () => iterator,

@@ -29,37 +29,41 @@ const SUMMARY_ITERATION = -2147483648;
  * than left to how avg/min/max treat NaN (ClickHouse's min/max skip it, avg returns it).
  * Key arithmetic runs in Int128: iterations may span the whole Int64 range.
  */
-const SQL = (key: HistogramKey) => `
-  SELECT task, metric, variant, toInt64(lo + bucket * width) AS x,
-         if(countIf(isNaN(value)) > 0, nan, avg(value)) AS y,
-         if(countIf(NOT isNaN(value)) = 0, nan, minIf(value, NOT isNaN(value))) AS y_min,
-         if(countIf(NOT isNaN(value)) = 0, nan, maxIf(value, NOT isNaN(value))) AS y_max
+const SQL = (key: HistogramKey) => {
+  const points = `SELECT task, metric, variant, iter, value, ${KEY_SQL[key]} AS k FROM scalars FINAL
+      WHERE tenant = {tenant:String} AND task IN {tasks:Array(String)} AND iter != ${SUMMARY_ITERATION}`;
+  // Each curve's size and key range first (a small GROUP BY joined back), rather than window
+  // functions, which would sort every point; then one row per curve with its buckets as arrays,
+  // so a curve of 2,000 buckets travels as one row, not 2,000.
+  return `
+  SELECT task, metric, variant, arraySort(groupArray((x, apart, y, y_min, y_max))) AS pts
   FROM (
-    SELECT task, metric, variant, value, lo,
-           if(n < {samples:UInt32}, toInt128(1), intDiv(toInt128(hi) - lo + {samples:UInt32}, {samples:UInt32})) AS width,
-           intDiv(toInt128(k) - lo, width) AS bucket,
-           if(n < {samples:UInt32}, iter, 0) AS apart
+    SELECT task, metric, variant, apart, toInt64(lo + bucket * width) AS x,
+           if(countIf(isNaN(value)) > 0, nan, avg(value)) AS y,
+           if(countIf(NOT isNaN(value)) = 0, nan, minIf(value, NOT isNaN(value))) AS y_min,
+           if(countIf(NOT isNaN(value)) = 0, nan, maxIf(value, NOT isNaN(value))) AS y_max
     FROM (
-      SELECT task, metric, variant, iter, value, k,
-             count() OVER w AS n, min(k) OVER w AS lo, max(k) OVER w AS hi
-      FROM (
-        SELECT task, metric, variant, iter, value, ${KEY_SQL[key]} AS k FROM scalars FINAL
-        WHERE tenant = {tenant:String} AND task IN {tasks:Array(String)} AND iter != ${SUMMARY_ITERATION}
-      )
-      WINDOW w AS (PARTITION BY task, metric, variant)
+      SELECT p.task AS task, p.metric AS metric, p.variant AS variant, p.value AS value, c.lo AS lo,
+             if(c.n < {samples:UInt32}, toInt128(1), intDiv(toInt128(c.hi) - c.lo + {samples:UInt32}, {samples:UInt32})) AS width,
+             intDiv(toInt128(p.k) - c.lo, width) AS bucket,
+             if(c.n < {samples:UInt32}, p.iter, 0) AS apart
+      FROM (${points}) AS p
+      INNER JOIN (
+        SELECT task, metric, variant, count() AS n, min(k) AS lo, max(k) AS hi FROM (${points}) GROUP BY task, metric, variant
+      ) AS c ON p.task = c.task AND p.metric = c.metric AND p.variant = c.variant
     )
+    GROUP BY task, metric, variant, lo, width, bucket, apart
   )
-  GROUP BY task, metric, variant, lo, width, bucket, apart
-  ORDER BY task, metric, variant, x, apart`;
+  GROUP BY task, metric, variant
+  ORDER BY task, metric, variant`;
+};
 
 interface Row {
   task: string;
   metric: string;
   variant: string;
-  x: string;
-  y: number | string;
-  y_min: number | string;
-  y_max: number | string;
+  /** [x, apart, y, y_min, y_max] per point, ascending. */
+  pts: Array<[string, string, number | string, number | string, number | string]>;
 }
 
 /** Calls `add(task, metric, variant, series)` once per curve, in (task, metric, variant) order. */
@@ -72,17 +76,14 @@ export async function scalarHistograms(
   add: (task: string, metric: string, variant: string, series: Series) => void,
 ): Promise<void> {
   const rows = await deps.db.rows<Row>(ctx, SQL(key), { tasks, samples });
-  let current: Series | undefined;
-  let prev: Row | undefined;
   for (const r of rows) {
-    if (!current || !prev || r.task !== prev.task || r.metric !== prev.metric || r.variant !== prev.variant) {
-      current = { name: r.variant, x: [], y: [], y_min: [], y_max: [] };
-      add(r.task, r.metric, r.variant, current);
+    const series: Series = { name: r.variant, x: [], y: [], y_min: [], y_max: [] };
+    for (const [x, , y, lo, hi] of r.pts) {
+      series.x.push(Number(x));
+      series.y.push(float(y));
+      series.y_min.push(float(lo));
+      series.y_max.push(float(hi));
     }
-    current.x.push(Number(r.x));
-    current.y.push(float(r.y));
-    current.y_min.push(float(r.y_min));
-    current.y_max.push(float(r.y_max));
-    prev = r;
+    add(r.task, r.metric, r.variant, series);
   }
 }

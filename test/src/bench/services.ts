@@ -54,10 +54,11 @@ export interface ServiceProcess {
 }
 
 /**
- * Runs services/<service>/dist/main.js with `env` (on a free port). With BENCH_CPU_PROF_DIR set,
+ * Runs services/<service>/dist/main.js with `env` (on a free port; all-in-one is gateway + writer
+ * + query in one process, as `npm start` runs it). With BENCH_CPU_PROF_DIR set,
  * the child writes a V8 CPU profile there when it stops.
  */
-export async function startService(service: 'gateway' | 'writer', env: Env): Promise<ServiceProcess> {
+export async function startService(service: 'gateway' | 'writer' | 'query' | 'all-in-one', env: Env): Promise<ServiceProcess> {
   const port = await freePort();
   const profDir = process.env['BENCH_CPU_PROF_DIR'];
   const flags = profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [];
