@@ -12,8 +12,8 @@ export interface ConsumedMessage {
 export interface BatchContext {
   topic: string;
   partition: number;
-  /** Messages in the partition after this batch (high watermark - last offset - 1). */
-  lag: number;
+  /** The partition's high watermark when the batch was fetched (the next offset to be written). */
+  highWatermark: string;
   /** Tells the group this member is alive; call it during long work. */
   heartbeat(): Promise<void>;
   /** False once the consumer is stopping or the partition was revoked. */
@@ -83,7 +83,7 @@ export function createBatchConsumer(kafka: Kafka, opts: BatchConsumerOptions): B
           await handle(messages, {
             topic: batch.topic,
             partition: batch.partition,
-            lag: Number(batch.offsetLag()),
+            highWatermark: batch.highWatermark,
             heartbeat,
             isActive: () => isRunning() && !isStale(),
           });

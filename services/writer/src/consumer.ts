@@ -26,6 +26,8 @@ export interface ConsumerLoopDeps {
 export class ConsumerLoop {
   private readonly batcher: Batcher;
   private flushChain: Promise<void> = Promise.resolve();
+  /** Per partition, the high watermark seen at the last fetch: the lag is measured against it. */
+  private readonly highWatermarks = new Map<number, bigint>();
   /** Flushes running or waiting in the chain. */
   private queuedFlushes = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -43,7 +45,8 @@ export class ConsumerLoop {
   async start(): Promise<void> {
     this.running = true;
     this.timer = setInterval(() => {
-      if (this.batcher.due()) void this.flush().catch((e: unknown) => this.log.error({ err: e }, 'timed flush failed'));
+      // Only when no flush is queued: a queued one takes the buffer when it starts anyway.
+      if (this.queuedFlushes === 0 && this.batcher.due()) void this.flush().catch((e: unknown) => this.log.error({ err: e }, 'timed flush failed'));
     }, Math.max(20, Math.floor(this.deps.limits.maxAgeMs / 4)));
     await this.deps.consumer.start((messages, ctx) => this.handleBatch(messages, ctx));
   }
@@ -59,7 +62,7 @@ export class ConsumerLoop {
 
   private async handleBatch(messages: readonly ConsumedMessage[], ctx: BatchContext): Promise<void> {
     this.heartbeat = ctx.heartbeat;
-    this.deps.metrics.consumerLag.set({ partition: String(ctx.partition) }, ctx.lag);
+    this.highWatermarks.set(ctx.partition, BigInt(ctx.highWatermark));
     for (const m of messages) {
       if (!ctx.isActive()) return;
       const next = (BigInt(m.offset) + 1n).toString();
@@ -128,6 +131,11 @@ export class ConsumerLoop {
       // The rows are stored; an uncommitted range is only consumed again and collapses.
       this.log.warn({ err: e }, 'offset commit failed');
     });
+    // Lag = what Kafka holds beyond what is stored, not merely beyond what was fetched.
+    for (const o of batch.offsets) {
+      const hw = this.highWatermarks.get(o.partition);
+      if (hw !== undefined) this.deps.metrics.consumerLag.set({ partition: String(o.partition) }, Number(hw > BigInt(o.offset) ? hw - BigInt(o.offset) : 0n));
+    }
     endFlush();
   }
 }

@@ -9,7 +9,7 @@ export function createWriterMetrics(registry: Registry) {
     insertFailures: new Counter({ name: 'writer_insert_failures_total', help: 'Failed insert attempts (retried), by table and ClickHouse error code', labelNames: ['table', 'code'], registers: [registry] }),
     batchRows: new Histogram({ name: 'writer_batch_rows', help: 'Rows per flushed batch', buckets: [10, 100, 1000, 5000, 10_000, 25_000, 50_000, 100_000], registers: [registry] }),
     flushDuration: new Histogram({ name: 'writer_flush_duration_seconds', help: 'Duration of a flush: every insert of the batch and the offset commit', buckets: LATENCY_BUCKETS, registers: [registry] }),
-    consumerLag: new Gauge({ name: 'writer_consumer_lag_messages', help: 'Messages behind the high watermark, by partition', labelNames: ['partition'], registers: [registry] }),
+    consumerLag: new Gauge({ name: 'writer_consumer_lag_messages', help: 'Messages in Kafka beyond the last stored and committed offset, by partition (high watermark as of the last fetch)', labelNames: ['partition'], registers: [registry] }),
     deadLettered: new Counter({ name: 'writer_dead_lettered_total', help: 'Messages sent to the dead-letter topic, by reason', labelNames: ['reason'], registers: [registry] }),
     freshness: new Histogram({
       name: 'writer_freshness_seconds',
