@@ -1,29 +1,50 @@
 /**
- * `npm run bench -- <name> [--quick]`: runs one benchmark on its own isolated stack and writes
- * bench-results/<name>-<timestamp>.{json,md}. See each benchmark's file for what it measures.
+ * `npm run bench [-- <name>] [--quick]`: runs one benchmark on its own isolated stack and writes
+ * bench-results/<name>-<timestamp>.{json,md}. Without a name: the end-to-end cluster simulation.
+ * See each benchmark's file for what it measures.
  */
+import { clusterBenchmark, parseClusterArgs } from './cluster';
 import { gatewayBenchmark } from './gateway';
 import { runBenchmark, type Benchmark } from './harness';
+import { queryBenchmark } from './query';
 import { writerBenchmark } from './writer';
 
-const BENCHMARKS: readonly Benchmark[] = [gatewayBenchmark, writerBenchmark];
+const BENCHMARKS: readonly Benchmark[] = [clusterBenchmark, gatewayBenchmark, writerBenchmark, queryBenchmark];
+const DEFAULT = clusterBenchmark;
 
 function usage(): string {
   return [
-    'usage: npm run bench -- <name> [--quick]',
+    'usage: npm run bench [-- <name>] [--quick] [--tasks N] [--rate R [--rate R2]]',
     '',
-    ...BENCHMARKS.map((b) => `  ${b.name.padEnd(10)} ${b.description}`),
+    ...BENCHMARKS.map((b) => `  ${b.name.padEnd(10)} ${b.description}${b === DEFAULT ? ' (the default)' : ''}`),
     '',
     '  --quick    shorter runs and fewer events (to check that it works; numbers are noisier)',
-    '  BENCH_CPU_PROF_DIR=<dir>  child processes (gateway, writer) write V8 CPU profiles there',
+    '  --tasks N  cluster: simulated SDK clients (default 200)',
+    '  --rate R   cluster: events/s the cluster offers (default 104,000; full mode adds a phase at R/2; given twice: the two phases)',
+    '  BENCH_CPU_PROF_DIR=<dir>  child processes (gateway, writer, all-in-one) write V8 CPU profiles there',
   ].join('\n');
 }
 
 const args = process.argv.slice(2);
-const names = args.filter((a) => !a.startsWith('--'));
-const unknownFlags = args.filter((a) => a.startsWith('--') && a !== '--quick');
-const bench = BENCHMARKS.find((b) => b.name === names[0]);
-if (!bench || names.length !== 1 || unknownFlags.length > 0) {
+const VALUE_FLAGS = ['--tasks', '--rate'];
+const names: string[] = [];
+const unknownFlags: string[] = [];
+for (let i = 0; i < args.length; i++) {
+  const a = args[i] as string;
+  if (VALUE_FLAGS.includes(a)) i++;
+  else if (VALUE_FLAGS.some((f) => a.startsWith(`${f}=`)) || a === '--quick') continue;
+  else if (a.startsWith('--')) unknownFlags.push(a);
+  else names.push(a);
+}
+const bench = names.length === 0 ? DEFAULT : BENCHMARKS.find((b) => b.name === names[0]);
+let badArgs = false;
+try {
+  parseClusterArgs(args, args.includes('--quick'));
+} catch (e) {
+  console.error(String(e));
+  badArgs = true;
+}
+if (!bench || names.length > 1 || unknownFlags.length > 0 || badArgs) {
   console.error(usage());
   process.exit(2);
 }
