@@ -65,7 +65,10 @@ export function isRawResponse(v: unknown): v is RawResponse {
 /** `Content-Disposition` value for a download named `filename` (quotes and controls removed). */
 export function attachment(filename: string): string {
   // eslint-disable-next-line no-control-regex
-  const safe = filename.replace(/["\\\u0000-\u001f\u007f]/g, '_');
+  const safe = filename
+    .replace(/["\\\u0000-\u001f\u007f]/g, '_')
+    // A lone surrogate (a task id may hold one) has no UTF-8 form: encodeURIComponent would throw.
+    .replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
   const ascii = safe.replace(/[^\u0020-\u007e]/g, '_');
   return ascii === safe ? `attachment; filename="${safe}"` : `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(safe)}`;
 }

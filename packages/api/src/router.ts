@@ -42,8 +42,8 @@ export interface ApiRouterOptions {
   readonly maxDepth?: number;
   /**
    * From the request's arrival until its handler returns; past it `ctx.signal` aborts and the
-   * client gets 503/0 with Retry-After. A raw response, once streaming, is not timed out.
-   * Default 60 s.
+   * client gets 503/0 with Retry-After. A raw response, once streaming, is not timed out, but
+   * is cut off when its client takes nothing for this long. Default 60 s.
    */
   readonly timeoutMs?: number;
   /** Retry-After of a timed-out request. Default 5. */
@@ -125,21 +125,27 @@ export function sendError(res: Response, envelope: EnvelopeContext, error: unkno
     return;
   }
   if (err.retryAfterSec !== undefined) res.setHeader('Retry-After', String(Math.max(0, Math.ceil(err.retryAfterSec))));
-  if (err.closeConnection) res.setHeader('Connection', 'close');
+  // Answered before the body's end (401, 404, a bad encoding...): the connection can't serve another
+  // request until the rest arrives, which a hostile client never sends; close it rather than wait.
+  if (err.closeConnection || !res.req.complete) res.setHeader('Connection', 'close');
   sendEnvelope(res, err.status, errorEnvelope(envelope, err));
 }
 
-function waitForDrain(res: Response, signal: AbortSignal): Promise<void> {
-  return new Promise<void>((resolve) => {
-    const done = (): void => {
-      res.off('drain', done);
-      res.off('close', done);
-      signal.removeEventListener('abort', done);
-      resolve();
+/** Resolves false when the client took nothing for `stallMs` (it stopped reading). */
+function waitForDrain(res: Response, signal: AbortSignal, stallMs: number): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const done = (drained: boolean): void => {
+      clearTimeout(timer);
+      res.off('drain', onDrain);
+      res.off('close', onDrain);
+      signal.removeEventListener('abort', onDrain);
+      resolve(drained);
     };
-    res.on('drain', done);
-    res.on('close', done);
-    signal.addEventListener('abort', done);
+    const onDrain = (): void => done(true);
+    const timer = setTimeout(() => done(false), stallMs);
+    res.on('drain', onDrain);
+    res.on('close', onDrain);
+    signal.addEventListener('abort', onDrain);
   });
 }
 
@@ -154,7 +160,12 @@ async function discardRaw(raw: RawResponse): Promise<void> {
   }
 }
 
-async function writeRaw(res: Response, raw: RawResponse, signal: AbortSignal, envelope: EnvelopeContext, log: Logger): Promise<void> {
+/**
+ * Streams a raw response with backpressure. A response is not timed out as a whole (a download
+ * may be long), but a client that takes nothing for `stallMs` is cut off: its stream holds a
+ * ClickHouse connection, and such clients would otherwise hold them all, for ever.
+ */
+async function writeRaw(res: Response, raw: RawResponse, signal: AbortSignal, envelope: EnvelopeContext, log: Logger, stallMs: number): Promise<void> {
   res.statusCode = raw.status ?? 200;
   res.setHeader('Content-Type', raw.contentType);
   const headerNames = Object.keys(raw.headers ?? {});
@@ -163,7 +174,11 @@ async function writeRaw(res: Response, raw: RawResponse, signal: AbortSignal, en
     // `break` (client gone) runs the iterator's return(), closing its source.
     for await (const chunk of raw.stream) {
       if (signal.aborted || res.destroyed) break;
-      if (!res.write(chunk)) await waitForDrain(res, signal);
+      if (!res.write(chunk) && !(await waitForDrain(res, signal, stallMs))) {
+        log.info({ stallMs }, 'client stopped reading the response; cut off');
+        res.destroy();
+        break;
+      }
       if (signal.aborted || res.destroyed) break;
     }
   } catch (e) {
@@ -331,7 +346,7 @@ export function createApiRouter(opts: ApiRouterOptions): Router {
       return;
     }
     try {
-      if (isRawResponse(result)) await writeRaw(res, result, signal, envelope, log);
+      if (isRawResponse(result)) await writeRaw(res, result, signal, envelope, log, timeoutMs);
       else sendEnvelope(res, 200, successEnvelope(envelope, result === undefined ? {} : result));
     } catch (e) {
       sendError(res, envelope, e, log);

@@ -17,6 +17,8 @@ export interface IngestResult {
 }
 
 const KNOWN_KINDS = new Set<string>(EVENT_TYPES);
+/** The reason of an event Kafka could never take (Publisher.tooLarge). */
+export const TOO_LARGE = 'Validation error: event too large for the event log';
 
 function kindOf(raw: unknown): string {
   const t = typeof raw === 'object' && raw !== null ? (raw as { type?: unknown }).type : undefined;
@@ -43,7 +45,11 @@ export async function ingest(ctx: RequestContext, lines: readonly EventLine[], d
       continue;
     }
     const r = validateEvent(line.value, vctx);
-    if (r.ok) {
+    if (r.ok && deps.publisher.tooLarge(ctx.tenant, r.event, now)) {
+      errors++;
+      errorsInfo[TOO_LARGE] = (errorsInfo[TOO_LARGE] ?? 0) + 1;
+      deps.metrics.events.inc({ kind: r.event.type, outcome: 'rejected', reason: 'too-large' });
+    } else if (r.ok) {
       accepted.push(r.event);
     } else {
       errors++;

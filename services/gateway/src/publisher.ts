@@ -3,6 +3,42 @@ import { ProduceUnavailableError, type MessageProducer, type OutgoingMessage } f
 import type { GatewayMetrics } from './metrics';
 
 /**
+ * The most one produce request may carry: the brokers' `message.max.bytes` (16 MiB in every
+ * deployment of this repo: deploy/local, docker-compose) bounds each partition's record batch,
+ * and all of a request's messages for one partition form one batch. 64 KiB are left for the
+ * batch's and its records' own framing.
+ */
+export const MAX_PRODUCE_BYTES = 16 * 1024 * 1024 - 64 * 1024;
+/** Framing of one record in a batch (lengths, deltas, attributes), generously. */
+const RECORD_OVERHEAD = 64;
+
+function recordBytes(m: OutgoingMessage): number {
+  return m.value.length + Buffer.byteLength(m.key) + RECORD_OVERHEAD;
+}
+
+/**
+ * An upper bound of an event's encoded size (JSON escapes a UTF-16 unit in at most 6 bytes, and
+ * writes a number in at most 25 with its comma), so that exact sizes are computed only for the
+ * rare event that might be too large.
+ */
+function sizeBound(tenant: string, e: Event): number {
+  // The envelope, the kind, timestamp, iter and a scalar's value: well under 256 bytes.
+  const fixed = 256 + 6 * (tenant.length + e.task.length);
+  switch (e.type) {
+    case 'training_stats_scalar':
+      return fixed + 6 * (e.metric.length + e.variant.length);
+    case 'training_stats_vector':
+      return fixed + 6 * (e.metric.length + e.variant.length) + 25 * e.values.length;
+    case 'training_debug_image':
+      return fixed + 6 * (e.metric.length + e.variant.length + e.key.length + e.url.length);
+    case 'plot':
+      return fixed + 6 * (e.metric.length + e.variant.length + e.plot_str.length);
+    case 'log':
+      return fixed + 6 * (e.level.length + e.worker.length + e.msg.length);
+  }
+}
+
+/**
  * Turns one request's accepted events into Kafka messages, grouped by task (key = tenant + task,
  * so a task's events stay in order on one partition) and packed up to a size bound, and sends
  * them in one produce call. Resolves only once Kafka acknowledged every message (acks = all).
@@ -14,6 +50,17 @@ export class Publisher {
     private readonly maxMessageBytes: number,
     private readonly metrics: GatewayMetrics,
   ) {}
+
+  /**
+   * Whether Kafka could never take `e`: alone in its message it is over MAX_PRODUCE_BYTES (an
+   * event under the body limit can encode larger: `-0` and NaN values grow). Such an event is
+   * a bad event, not a reason to answer 503 (the SDK would retry it forever).
+   */
+  tooLarge(tenant: string, e: Event, receivedAt: number): boolean {
+    if (sizeBound(tenant, e) <= MAX_PRODUCE_BYTES) return false;
+    const [value] = packEvents(tenant, e.task, [e], Number.MAX_SAFE_INTEGER, receivedAt);
+    return value === undefined || recordBytes({ key: messageKey(tenant, e.task), value }) > MAX_PRODUCE_BYTES;
+  }
 
   /** Throws ProduceUnavailableError when Kafka can't take them in time. */
   async publish(tenant: string, events: readonly Event[], receivedAt: number): Promise<void> {
@@ -34,10 +81,25 @@ export class Publisher {
     await this.send(messages);
   }
 
+  /**
+   * Sends `messages` in order, in as few produce requests as MAX_PRODUCE_BYTES allows (one,
+   * unless they add up to more: a request's messages for one partition must fit one batch).
+   */
   async send(messages: readonly OutgoingMessage[]): Promise<void> {
     const end = this.metrics.produceDuration.startTimer();
     try {
-      await this.producer.send(this.topic, messages);
+      let from = 0;
+      let bytes = 0;
+      for (let i = 0; i < messages.length; i++) {
+        const size = recordBytes(messages[i] as OutgoingMessage);
+        if (i > from && bytes + size > MAX_PRODUCE_BYTES) {
+          await this.producer.send(this.topic, messages.slice(from, i));
+          from = i;
+          bytes = 0;
+        }
+        bytes += size;
+      }
+      await this.producer.send(this.topic, from === 0 ? messages : messages.slice(from));
       end();
     } catch (e) {
       this.metrics.produceFailures.inc();

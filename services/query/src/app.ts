@@ -35,7 +35,9 @@ export function createQuery(deps: QueryDeps): Component {
   const clickhouse =
     deps.clickhouse ??
     createClickHouse({ url: config.clickhouseUrl, username: config.clickhouseUser, password: config.clickhousePassword, database: config.clickhouseDatabase });
-  const routeDeps: RouteDeps = { db: createDb(clickhouse, deps.registry), cursors: createCursors(config.queryScrollSecret) };
+  // Downloads (streamed for as long as their client reads) on connections of their own: see createDb.
+  const streaming = createClickHouse({ url: config.clickhouseUrl, username: config.clickhouseUser, password: config.clickhousePassword, database: config.clickhouseDatabase });
+  const routeDeps: RouteDeps = { db: createDb(clickhouse, deps.registry, streaming), cursors: createCursors(config.queryScrollSecret) };
   const endpoints: Endpoint[] = [
     debugImagesEndpoint(routeDeps),
     getTaskLogEndpoint(routeDeps),
@@ -64,6 +66,7 @@ export function createQuery(deps: QueryDeps): Component {
     routes,
     async start() {},
     async stop() {
+      await streaming.close();
       if (!deps.clickhouse) await clickhouse.close();
     },
     health: () => [{ name: 'clickhouse', check: async () => (await clickhouse.ping()).success }],

@@ -26,8 +26,13 @@ export interface Cursors {
 
 /** Bumped when a state's shape changes, so cursors of an older release are refused, not misread. */
 const FORMAT = 1;
-/** Bounds the work spent on garbage input; real cursors are far shorter. */
-const MAX_TOKEN_LENGTH = 16_384;
+/**
+ * Bounds the work spent on garbage input. A real cursor holds the last row's names and, for
+ * multi-task endpoints, up to 100 task ids of 256 characters: it can reach hundreds of KiB (more
+ * with very long stored names), and refusing it would leave the rest of the scroll unreadable.
+ * The request body limit (16 MiB) bounds it anyway.
+ */
+const MAX_TOKEN_LENGTH = 16 * 1024 * 1024;
 const B64URL = /^[A-Za-z0-9_-]+$/;
 
 /** A compact, order-independent fingerprint of the scope (task lists can be 100 ids long). */

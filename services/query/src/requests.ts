@@ -23,10 +23,17 @@ export const props = {
   scrollId: { type: ['string', 'null'] },
   order: { type: 'string', enum: ['asc', 'desc'], default: 'asc' },
   batchSize: { type: 'integer', minimum: 1, maximum: MAX_PAGE, default: DEFAULT_PAGE },
-  iters: { type: 'integer', minimum: 1, default: 1 },
+  // Bound by the UInt32 it is bound to in SQL: larger values (1e300, Infinity, which ajv counts as
+  // integers) would fail there as a 500 or wrap around to LIMIT 0.
+  iters: { type: 'integer', minimum: 1, maximum: 4_294_967_295, default: 1 },
   samples: { type: 'integer', minimum: 1, maximum: 6000, default: 2000 },
   key: { type: 'string', enum: ['iter', 'timestamp'], default: 'iter' },
   tasks: { type: 'array', minItems: 1, maxItems: 100, items: { type: 'string' } },
+  /**
+   * A metric or variant name asked for: bounded so that, escaped, it stays within what ClickHouse
+   * takes as one query parameter (http_max_field_value_size, 128 KiB by default); longer is 400/12.
+   */
+  name: { type: 'string', maxLength: 16_384 },
 } as const satisfies Record<string, JsonSchema>;
 
 /** 400/101 unless `task` is an acceptable id. */

@@ -26,7 +26,7 @@ export function getScalarMetricDataEndpoint(deps: RouteDeps) {
     versions: [
       {
         version: '2.1',
-        schema: requestSchema('get_scalar_metric_data', '2.1', { scroll_id: props.scrollId, batch_size: props.batchSize }, ['task', 'metric']),
+        schema: requestSchema('get_scalar_metric_data', '2.1', { metric: props.name, scroll_id: props.scrollId, batch_size: props.batchSize }, ['task', 'metric']),
         async handle(ctx, body) {
           const task = checkTask(body.task);
           const scope = { endpoint: ctx.endpoint, tenant: ctx.tenant, task, params: { metric: body.metric } };

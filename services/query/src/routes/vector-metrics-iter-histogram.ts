@@ -1,7 +1,7 @@
 import { objectEndpoint } from '@trackstream/api';
 import type { RouteDeps } from '../deps';
 import { float } from '../events';
-import { MAX_PAGE, checkTask, requestSchema } from '../requests';
+import { MAX_PAGE, checkTask, props, requestSchema } from '../requests';
 
 interface Body {
   task: string;
@@ -20,7 +20,7 @@ export function vectorMetricsIterHistogramEndpoint(deps: RouteDeps) {
     versions: [
       {
         version: '2.1',
-        schema: requestSchema('vector_metrics_iter_histogram', '2.1'),
+        schema: requestSchema('vector_metrics_iter_histogram', '2.1', { metric: props.name, variant: props.name }),
         async handle(ctx, body) {
           const task = checkTask(body.task);
           const rows = await deps.db.rows<{ iter: string; values: Array<number | string> }>(
