@@ -10,8 +10,11 @@ import { Kafka, logLevel } from 'kafkajs';
 import { waitFor } from '@trackstream/local-stack';
 import { startPipeline, uniqueName, type Pipeline } from '../helpers/pipeline';
 
-/** Reads every message of the pipeline's events topic from the beginning. */
-async function readTopic(p: Pipeline, atLeast: number): Promise<TopicMessage[]> {
+/**
+ * Reads the pipeline's events topic from the beginning until `atLeast` messages arrived, or
+ * until `done` says the messages it waits for are there.
+ */
+async function readTopic(p: Pipeline, atLeast: number, done: (m: TopicMessage[]) => boolean = () => true): Promise<TopicMessage[]> {
   const kafka = new Kafka({ clientId: 'gateway-test', brokers: [p.stack.kafkaBrokers], logLevel: logLevel.NOTHING });
   const consumer = kafka.consumer({ groupId: uniqueName('reader') });
   const out: TopicMessage[] = [];
@@ -19,7 +22,7 @@ async function readTopic(p: Pipeline, atLeast: number): Promise<TopicMessage[]> 
   try {
     await consumer.subscribe({ topic: `${p.config.kafkaTopicPrefix}.events`, fromBeginning: true });
     await consumer.run({ eachMessage: async ({ message }) => void out.push(decodeTopicMessage(message.value)) });
-    await waitFor(() => out.length >= atLeast, { timeoutMs: 30_000, what: `${atLeast} messages` });
+    await waitFor(() => out.length >= atLeast && done(out), { timeoutMs: 30_000, what: `${atLeast} messages` });
   } finally {
     await consumer.disconnect();
   }
@@ -154,7 +157,8 @@ test('Kafka stopped: 503 with Retry-After and nothing counted; after its restart
     { timeoutMs: 60_000, intervalMs: 500, what: 'the gateway to accept again' },
   );
   assert.equal(ok.data.added, 1);
-  const after = (await readTopic(p, 1)).filter((m) => m.task === 'outage');
+  const isOutage2 = (m: TopicMessage): boolean => m.task === 'outage' && m.kind === 'events' && m.events.some((e) => e.iter === 2);
+  const after = (await readTopic(p, 1, (all) => all.some(isOutage2))).filter((m) => m.task === 'outage');
   assert.deepEqual(
     after.flatMap((m) => (m.kind === 'events' ? m.events.map((e) => e.iter) : [])),
     [2],
