@@ -4,6 +4,7 @@
  * contract's table, no storage error text), a collector that keeps the first examples of each
  * kind of failure, liveness checks and a pipeline with auth on and two tenants.
  */
+import type { Envelope as ApiEnvelope } from '@trackstream/api';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { Agent, request, type IncomingHttpHeaders } from 'node:http';
@@ -123,18 +124,8 @@ const MESSAGE_PREFIX: Record<string, string> = {
 /** What a ClickHouse (or chDB front, or Node internals) error message looks like. */
 export const STORE_ERROR_TEXT = /DB::Exception|Code: \d+\.|e\.what\(\)|SYNTAX_ERROR|UNKNOWN_IDENTIFIER|CANNOT_PARSE|TYPE_MISMATCH|ILLEGAL_TYPE|Traceback|chdb|clickhouse|\bat [\w.<>]+ \(|node:internal/i;
 
-export interface Envelope {
-  meta: {
-    id: string;
-    trx: string;
-    endpoint: { name: string | null; requested_version: string | null; actual_version: string | null };
-    result_code: number;
-    result_subcode: number;
-    result_msg: string;
-    error_data: Record<string, unknown>;
-  };
-  data: Record<string, unknown>;
-}
+/** The ClearML envelope, as the api package defines it. */
+export type Envelope = ApiEnvelope<Record<string, unknown>>;
 
 export interface CheckOptions {
   /** A 503/0 envelope with Retry-After is acceptable (the request timeout). */
