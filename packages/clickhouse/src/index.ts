@@ -1,5 +1,8 @@
 export { createClickHouse, assertIdentifier, ClickHouseError, type ClickHouseClient, type ClickHouseSettings } from './client';
-export { migrate, loadMigrations, splitStatements, MIGRATIONS_DIR, type Migration, type MigrateOptions } from './migrations';
+export { migrate, loadMigrations, layoutProblem, splitStatements, MIGRATIONS_DIR, type Migration, type MigrateOptions } from './migrations';
 export * from './rows';
 export { clickhouseConfigSpec } from './config';
 export * from './tsv';
+export { renderForCluster, newClusterRenderState, shardingKey, assertClusterName, LOCAL_SUFFIX, type ClusterSettings } from './cluster';
+export { planRetention, applyRetention, parseRetentionByTable, currentTtl, ttlExpression, RETENTION_COLUMN, type RetentionSettings, type StoredTable } from './retention';
+export { schemaConfigSpec, migrateConfigSpec, schemaOptions, type SchemaConfig, type SchemaOptions } from './schema-config';

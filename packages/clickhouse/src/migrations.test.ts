@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadMigrations, splitStatements } from './migrations';
+import { layoutProblem, loadMigrations, splitStatements } from './migrations';
 
 test('splitStatements drops comment lines and splits on line-ending semicolons', () => {
   const sql = `-- header\nCREATE TABLE a (x String DEFAULT ';') ENGINE = Log;\n\n-- two\nCREATE TABLE b (y UInt8)\nENGINE = Log;\n`;
@@ -22,4 +22,14 @@ test('loadMigrations numbers the shipped files in order and fills in the databas
 
 test('loadMigrations refuses a database name that is not a plain identifier', () => {
   assert.throws(() => loadMigrations('x; DROP TABLE y'), /identifier/);
+});
+
+test('migrations for one server and for a cluster are never mixed in one database', () => {
+  assert.equal(layoutProblem('db', 'ReplacingMergeTree', undefined), undefined);
+  assert.equal(layoutProblem('db', 'ReplicatedReplacingMergeTree', 'events'), undefined);
+  assert.match(layoutProblem('db', 'ReplicatedReplacingMergeTree', undefined) ?? '', /laid out for a ClickHouse cluster.*CLICKHOUSE_CLUSTER/);
+  assert.match(layoutProblem('db', 'ReplacingMergeTree', 'events') ?? '', /created for one ClickHouse server, not for cluster events/);
+  // A database without bookkeeping yet is new: either layout may create it.
+  assert.equal(layoutProblem('db', undefined, 'events'), undefined);
+  assert.equal(layoutProblem('db', undefined, undefined), undefined);
 });

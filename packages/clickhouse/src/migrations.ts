@@ -5,6 +5,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ClickHouseError, type ClickHouseClient } from '@clickhouse/client';
 import type { Logger } from '@trackstream/runtime';
 import { assertIdentifier, createClickHouse, type ClickHouseSettings } from './client';
+import { clusterBookkeeping, newClusterRenderState, renderForCluster } from './cluster';
+import { applyRetention, type RetentionSettings } from './retention';
 
 export interface Migration {
   id: number;
@@ -19,20 +21,26 @@ export const MIGRATIONS_DIR = join(__dirname, '..', 'migrations');
 const FILE = /^(\d{4})_([a-z0-9_]+)\.sql$/;
 const TABLE_ALREADY_EXISTS = '57';
 
-/** Reads `NNNN_<verb>_<object>.sql` files in order; `{{db}}` becomes the database name. */
-export function loadMigrations(database: string, dir: string = MIGRATIONS_DIR): Migration[] {
+/**
+ * Reads `NNNN_<verb>_<object>.sql` files in order; `{{db}}` becomes the database name. With a
+ * `cluster`, every statement is rewritten for it (see cluster.ts); the checksum is the file's.
+ */
+export function loadMigrations(database: string, dir: string = MIGRATIONS_DIR, opts: { cluster?: string } = {}): Migration[] {
   const db = assertIdentifier(database);
+  const { cluster } = opts;
+  const state = newClusterRenderState();
   return readdirSync(dir)
     .filter((f) => FILE.test(f))
     .sort()
     .map((file) => {
       const [, id, name] = FILE.exec(file) as RegExpExecArray;
       const text = readFileSync(join(dir, file), 'utf8');
+      const statements = splitStatements(text.replaceAll('{{db}}', db));
       return {
         id: Number(id),
         name: name ?? file,
         checksum: createHash('sha256').update(text).digest('hex'),
-        statements: splitStatements(text.replaceAll('{{db}}', db)),
+        statements: cluster === undefined ? statements : statements.flatMap((s) => renderForCluster(s, { cluster }, state)),
       };
     });
 }
@@ -53,13 +61,21 @@ export interface MigrateOptions {
   /** A lock older than this is taken to be left by a crashed runner. */
   staleLockMs?: number;
   dir?: string;
+  /**
+   * A ClickHouse cluster to create the schema on (Replicated tables, Distributed tables over
+   * them, ON CLUSTER DDL). A database made for one server is refused, and so is the reverse.
+   */
+  cluster?: string;
+  /** Makes the event tables' TTL match these settings; without them TTLs are left as they are. */
+  retention?: RetentionSettings;
 }
 
 /**
  * Applies the migrations that have not run yet and records each in `schema_migrations`.
  * Safe when several processes start at once: a lock table (CREATE TABLE succeeds for one
  * process only) serialises them, and every statement is idempotent (`IF NOT EXISTS`) so a
- * runner that crashed half-way can simply run again.
+ * runner that crashed half-way can simply run again. With `retention`, the event tables' TTLs
+ * are then made to match it (see retention.ts).
  */
 export async function migrate(settings: ClickHouseSettings, opts: MigrateOptions): Promise<number[]> {
   const db = assertIdentifier(settings.database);
@@ -74,17 +90,28 @@ export async function migrate(settings: ClickHouseSettings, opts: MigrateOptions
 
 async function migrateWith(client: ClickHouseClient, db: string, opts: MigrateOptions): Promise<number[]> {
   const log = opts.logger.child({ component: 'migrations' });
-  await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${db}` });
-  await client.command({
-    query: `CREATE TABLE IF NOT EXISTS ${db}.schema_migrations
+  const { cluster } = opts;
+  // Rendered first: a statement a cluster can't take fails before anything is created.
+  const migrations = loadMigrations(db, opts.dir, cluster === undefined ? {} : { cluster });
+  if (cluster === undefined) {
+    await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${db}` });
+    await client.command({
+      query: `CREATE TABLE IF NOT EXISTS ${db}.schema_migrations
       (id UInt32, name String, checksum String, applied_at DateTime64(3, 'UTC'))
       ENGINE = ReplacingMergeTree ORDER BY id`,
-  });
-  const migrations = loadMigrations(db, opts.dir);
+    });
+  } else {
+    // Before any ON CLUSTER statement: a single server's database must not get cluster tables.
+    await assertLayout(client, db, cluster);
+    const ddl = clusterBookkeeping(db, { cluster });
+    await client.command({ query: ddl.database });
+    await client.command({ query: ddl.migrationsTable });
+  }
   await acquireLock(client, db, opts.staleLockMs ?? 120_000, log);
   try {
     const rs = await client.query({ query: `SELECT id, checksum FROM ${db}.schema_migrations FINAL`, format: 'JSONEachRow' });
     const applied = new Map((await rs.json<{ id: number; checksum: string }>()).map((r) => [Number(r.id), r.checksum]));
+    if (cluster === undefined && migrations.some((m) => !applied.has(m.id))) await assertLayout(client, db, cluster);
     const ran: number[] = [];
     for (const m of migrations) {
       const seen = applied.get(m.id);
@@ -101,10 +128,42 @@ async function migrateWith(client: ClickHouseClient, db: string, opts: MigrateOp
       });
       ran.push(m.id);
     }
+    if (opts.retention) await applyRetention(client, db, opts.retention, log, cluster);
     return ran;
   } finally {
     await client.command({ query: `DROP TABLE IF EXISTS ${db}.schema_migrations_lock` });
   }
+}
+
+/**
+ * Refuses to apply migrations to a database laid out for the other mode: single-server DDL on
+ * a cluster's database (or the reverse) would leave tables that exist on one server only.
+ */
+async function assertLayout(client: ClickHouseClient, db: string, cluster: string | undefined): Promise<void> {
+  const rs = await client.query({
+    query: `SELECT engine FROM system.tables WHERE database = {db:String} AND name = 'schema_migrations'`,
+    query_params: { db },
+    format: 'JSONEachRow',
+  });
+  const [row] = await rs.json<{ engine: string }>();
+  const problem = layoutProblem(db, row?.engine, cluster);
+  if (problem) throw new Error(problem);
+}
+
+/**
+ * Why `schema_migrations` of engine `engine` (undefined: not created yet) rules out migrating
+ * `db` for `cluster`, if it does.
+ */
+export function layoutProblem(db: string, engine: string | undefined, cluster: string | undefined): string | undefined {
+  if (engine === undefined) return undefined;
+  const replicated = engine?.startsWith('Replicated') ?? false;
+  if (replicated && cluster === undefined) {
+    return `database ${db} is laid out for a ClickHouse cluster: apply its pending migrations with CLICKHOUSE_CLUSTER set (packages/clickhouse/dist/bin/migrate.js)`;
+  }
+  if (!replicated && cluster !== undefined) {
+    return `database ${db} was created for one ClickHouse server, not for cluster ${cluster}: see docs/scaling.md for moving it`;
+  }
+  return undefined;
 }
 
 async function acquireLock(client: ClickHouseClient, db: string, staleMs: number, log: Logger): Promise<void> {
