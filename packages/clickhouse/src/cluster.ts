@@ -17,6 +17,11 @@
  */
 import { assertIdentifier } from './client';
 
+/** A schema setting or migration that can't work as configured: retrying won't help. */
+export class SchemaError extends Error {
+  override readonly name = 'SchemaError';
+}
+
 /** Suffix of the per-shard table behind each Distributed table. */
 export const LOCAL_SUFFIX = '_local';
 
@@ -37,7 +42,7 @@ export function newClusterRenderState(): ClusterRenderState {
 /** A cluster name is templated into DDL as a string literal: a plain name or a `{macro}`. */
 export function assertClusterName(name: string): string {
   if (!/^(?:[A-Za-z_][A-Za-z0-9_-]{0,127}|\{[A-Za-z_][A-Za-z0-9_]{0,63}\})$/.test(name)) {
-    throw new Error(`not a usable ClickHouse cluster name: ${JSON.stringify(name)}`);
+    throw new SchemaError(`not a usable ClickHouse cluster name: ${JSON.stringify(name)}`);
   }
   return name;
 }
@@ -144,7 +149,7 @@ function localName(db: string, table: string, state: ClusterRenderState): string
 }
 
 function unsupported(sql: string): Error {
-  return new Error(`migration statement not supported on a cluster (CLICKHOUSE_CLUSTER): ${sql.slice(0, 80).replace(/\s+/g, ' ')}...`);
+  return new SchemaError(`migration statement not supported on a cluster (CLICKHOUSE_CLUSTER): ${sql.slice(0, 80).replace(/\s+/g, ' ')}...`);
 }
 
 function nextIsClose(body: string, engine: RegExpExecArray): boolean {
@@ -157,7 +162,7 @@ function nextIsClose(body: string, engine: RegExpExecArray): boolean {
  */
 export function shardingKey(body: string, table: string): string {
   const m = /\bORDER\s+BY\s+/i.exec(body);
-  if (!m) throw new Error(`${table}: a MergeTree table without ORDER BY can't be sharded`);
+  if (!m) throw new SchemaError(`${table}: a MergeTree table without ORDER BY can't be sharded`);
   let rest = body.slice(m.index + m[0].length);
   let items: string[];
   if (rest.startsWith('(')) {
@@ -168,7 +173,7 @@ export function shardingKey(body: string, table: string): string {
     items = [rest];
   }
   const key = items.map((s) => s.trim()).filter((s) => s.length > 0 && s !== 'tuple()').slice(0, 2);
-  if (key.length === 0) throw new Error(`${table}: an empty sort key can't shard the table`);
+  if (key.length === 0) throw new SchemaError(`${table}: an empty sort key can't shard the table`);
   return key.join(', ');
 }
 

@@ -3,6 +3,6 @@ export { migrate, loadMigrations, layoutProblem, splitStatements, MIGRATIONS_DIR
 export * from './rows';
 export { clickhouseConfigSpec } from './config';
 export * from './tsv';
-export { renderForCluster, newClusterRenderState, shardingKey, assertClusterName, LOCAL_SUFFIX, type ClusterSettings } from './cluster';
+export { renderForCluster, newClusterRenderState, SchemaError, shardingKey, assertClusterName, LOCAL_SUFFIX, type ClusterSettings } from './cluster';
 export { planRetention, applyRetention, parseRetentionByTable, currentTtl, ttlExpression, RETENTION_COLUMN, type RetentionSettings, type StoredTable } from './retention';
 export { schemaConfigSpec, migrateConfigSpec, schemaOptions, type SchemaConfig, type SchemaOptions } from './schema-config';

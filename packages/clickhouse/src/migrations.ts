@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ClickHouseError, type ClickHouseClient } from '@clickhouse/client';
 import type { Logger } from '@trackstream/runtime';
 import { assertIdentifier, createClickHouse, type ClickHouseSettings } from './client';
-import { clusterBookkeeping, newClusterRenderState, renderForCluster } from './cluster';
+import { clusterBookkeeping, newClusterRenderState, renderForCluster, SchemaError } from './cluster';
 import { applyRetention, type RetentionSettings } from './retention';
 
 export interface Migration {
@@ -147,7 +147,7 @@ async function assertLayout(client: ClickHouseClient, db: string, cluster: strin
   });
   const [row] = await rs.json<{ engine: string }>();
   const problem = layoutProblem(db, row?.engine, cluster);
-  if (problem) throw new Error(problem);
+  if (problem) throw new SchemaError(problem);
 }
 
 /**

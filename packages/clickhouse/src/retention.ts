@@ -6,7 +6,7 @@
  */
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Logger } from '@trackstream/runtime';
-import { assertClusterName, LOCAL_SUFFIX } from './cluster';
+import { assertClusterName, LOCAL_SUFFIX, SchemaError } from './cluster';
 
 /** The column retention counts from. */
 export const RETENTION_COLUMN = 'received_at';
@@ -25,7 +25,7 @@ export function parseRetentionByTable(text: string): Record<string, number> {
     const item = part.trim();
     if (item === '') continue;
     const m = /^([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(\d{1,6})$/.exec(item);
-    if (!m) throw new Error(`RETENTION_DAYS_BY_TABLE: expected table=days, got ${JSON.stringify(item)}`);
+    if (!m) throw new SchemaError(`RETENTION_DAYS_BY_TABLE: expected table=days, got ${JSON.stringify(item)}`);
     out[m[1] as string] = Number(m[2]);
   }
   return out;
@@ -72,7 +72,7 @@ export function planRetention(db: string, tables: readonly StoredTable[], settin
   const known = new Set(tables.map((t) => logical(t.name)));
   const unknown = Object.keys(settings.byTable).filter((t) => !known.has(t));
   if (unknown.length > 0) {
-    throw new Error(`RETENTION_DAYS_BY_TABLE names tables without retention: ${unknown.join(', ')} (event tables: ${[...known].sort().join(', ')})`);
+    throw new SchemaError(`RETENTION_DAYS_BY_TABLE names tables without retention: ${unknown.join(', ')} (event tables: ${[...known].sort().join(', ')})`);
   }
   const on = cluster === undefined ? '' : ` ON CLUSTER '${assertClusterName(cluster)}'`;
   const statements: string[] = [];

@@ -9,17 +9,30 @@
  */
 import { parseConfig } from '@trackstream/config';
 import { createLogger, retryUntilDone } from '@trackstream/runtime';
+import { SchemaError } from '../cluster';
 import { migrate } from '../migrations';
 import { migrateConfigSpec, schemaOptions } from '../schema-config';
 
 async function main(): Promise<void> {
   const config = parseConfig(migrateConfigSpec, process.env);
   const logger = createLogger({ service: 'migrate', level: config.logLevel });
-  const schema = schemaOptions(config);
   const settings = { url: config.clickhouseUrl, username: config.clickhouseUser, password: config.clickhousePassword, database: config.clickhouseDatabase };
   try {
-    // ClickHouse may still be starting; a statement that is wrong fails the same way every time.
-    const ran = await retryUntilDone(() => migrate(settings, { logger, ...schema }), { what: 'ClickHouse migrations', logger, timeoutMs: 120_000 });
+    const schema = schemaOptions(config);
+    // ClickHouse may still be starting: retried. A setting the schema can't take is final.
+    const outcome = await retryUntilDone(
+      async () => {
+        try {
+          return { ran: await migrate(settings, { logger, ...schema }) };
+        } catch (e) {
+          if (e instanceof SchemaError) return { error: e };
+          throw e;
+        }
+      },
+      { what: 'ClickHouse migrations', logger, timeoutMs: 120_000 },
+    );
+    if ('error' in outcome) throw outcome.error;
+    const { ran } = outcome;
     logger.info({ applied: ran, cluster: schema.cluster ?? null, database: config.clickhouseDatabase }, 'schema up to date');
   } catch (e) {
     logger.fatal({ err: e }, 'migrations failed');
