@@ -17,11 +17,11 @@ export interface ClickHouseOptions {
 
 export type ClickHouseEngine = { kind: 'server'; binary: string; version: string } | { kind: 'chdb' };
 
-const MIN_SERVER = [23, 8] as const;
+const MIN_SERVER = [24, 8] as const;
 const FRONT = ['deploy', 'local', 'clickhouse'];
 
 /**
- * A real `clickhouse` binary on PATH (23.8 or newer) is preferred; otherwise chDB, the
+ * A real `clickhouse` binary on PATH (24.8 or newer: the schema uses its projection settings) is preferred; otherwise chDB, the
  * ClickHouse engine built as a library, behind our HTTP front. Debian's `clickhouse-server`
  * package (18.16) is refused by the version check: it lacks query parameters.
  */

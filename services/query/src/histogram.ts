@@ -15,58 +15,59 @@ export type HistogramKey = 'iter' | 'timestamp';
 const KEY_SQL: Record<HistogramKey, string> = { iter: 'iter', timestamp: 'toUnixTimestamp64Milli(timestamp)' };
 
 /** The SDK's single-value ("Summary") iteration: not a point of any curve. */
-const SUMMARY_ITERATION = -2147483648;
+const SUMMARY_ITERATION = -2147483648n;
+
+/** A float column as JSON sends it: a number, or "nan"/"inf"/"-inf". */
+type Float = number | string;
+
+/** A curve's identity. */
+interface Curve {
+  task: string;
+  metric: string;
+  variant: string;
+}
+
+/**
+ * A curve's size and key range as the `curve_stats` projection of `scalars` answers them, without
+ * reading a point. min/max are exact (a re-reported point has the same iteration), but the count
+ * also holds rows a merge has not replaced yet, so it is an upper bound; see `plan`.
+ */
+interface CurveStats extends Curve {
+  n: string;
+  first_iter: string;
+  last_iter: string;
+  first_ms: string;
+  last_ms: string;
+}
+
+const STATS_SQL = `
+  SELECT task, metric, variant, count() AS n, min(iter) AS first_iter, max(iter) AS last_iter,
+         toUnixTimestamp64Milli(min(timestamp)) AS first_ms, toUnixTimestamp64Milli(max(timestamp)) AS last_ms
+  FROM scalars WHERE tenant = {tenant:String} AND task IN {tasks:Array(String)}
+  GROUP BY task, metric, variant`;
+
+/** Buckets of `width` keys from `lo`, shared by every curve in `curves`. */
+interface BucketGroup {
+  lo: bigint;
+  width: bigint;
+  curves: Curve[];
+}
 
 /**
  * The contract's down-sampling, computed by ClickHouse. Per (task, metric, variant) with n points
- * over keys [lo, hi]: n < samples returns every point (each its own group: the key, and the
- * iteration to keep points sharing a timestamp apart); otherwise buckets of width
+ * over keys [lo, hi]: n < samples returns every point; otherwise buckets of width
  * ceil((hi - lo + 1) / samples) starting at lo, x = the bucket start.
  *
  * NaN: y is the mean, and a bucket holding a NaN has y = NaN (the loss went NaN: that must show,
  * never be averaged away); y_min/y_max are the extremes of the bucket's other values, so a spike
  * next to the NaN still shows, and NaN when every value is NaN. Every case is spelled out rather
  * than left to how avg/min/max treat NaN (ClickHouse's min/max skip it, avg returns it).
- * Key arithmetic runs in Int128: iterations may span the whole Int64 range.
+ *
+ * The points are read once, with FINAL. Each curve's n, lo and hi come first from the projection;
+ * the bucketed read also returns the exact n, lo and hi, and a curve where they differ from the
+ * projection's (rows not merged yet, a Summary value among its points) is read again the slow,
+ * always exact way. The answer never depends on which way a curve took.
  */
-const SQL = (key: HistogramKey) => {
-  const points = `SELECT task, metric, variant, iter, value, ${KEY_SQL[key]} AS k FROM scalars FINAL
-      WHERE tenant = {tenant:String} AND task IN {tasks:Array(String)} AND iter != ${SUMMARY_ITERATION}`;
-  // Each curve's size and key range first (a small GROUP BY joined back), rather than window
-  // functions, which would sort every point; then one row per curve with its buckets as arrays,
-  // so a curve of 2,000 buckets travels as one row, not 2,000.
-  return `
-  SELECT task, metric, variant, arraySort(groupArray((x, apart, y, y_min, y_max))) AS pts
-  FROM (
-    SELECT task, metric, variant, apart, toInt64(lo + bucket * width) AS x,
-           if(countIf(isNaN(value)) > 0, nan, avg(value)) AS y,
-           if(countIf(NOT isNaN(value)) = 0, nan, minIf(value, NOT isNaN(value))) AS y_min,
-           if(countIf(NOT isNaN(value)) = 0, nan, maxIf(value, NOT isNaN(value))) AS y_max
-    FROM (
-      SELECT p.task AS task, p.metric AS metric, p.variant AS variant, p.value AS value, c.lo AS lo,
-             if(c.n < {samples:UInt32}, toInt128(1), intDiv(toInt128(c.hi) - c.lo + {samples:UInt32}, {samples:UInt32})) AS width,
-             intDiv(toInt128(p.k) - c.lo, width) AS bucket,
-             if(c.n < {samples:UInt32}, p.iter, 0) AS apart
-      FROM (${points}) AS p
-      INNER JOIN (
-        SELECT task, metric, variant, count() AS n, min(k) AS lo, max(k) AS hi FROM (${points}) GROUP BY task, metric, variant
-      ) AS c ON p.task = c.task AND p.metric = c.metric AND p.variant = c.variant
-    )
-    GROUP BY task, metric, variant, lo, width, bucket, apart
-  )
-  GROUP BY task, metric, variant
-  ORDER BY task, metric, variant`;
-};
-
-interface Row {
-  task: string;
-  metric: string;
-  variant: string;
-  /** [x, apart, y, y_min, y_max] per point, ascending. */
-  pts: Array<[string, string, number | string, number | string, number | string]>;
-}
-
-/** Calls `add(task, metric, variant, series)` once per curve, in (task, metric, variant) order. */
 export async function scalarHistograms(
   deps: RouteDeps,
   ctx: RequestContext,
@@ -75,15 +76,195 @@ export async function scalarHistograms(
   key: HistogramKey,
   add: (task: string, metric: string, variant: string, series: Series) => void,
 ): Promise<void> {
-  const rows = await deps.db.rows<Row>(ctx, SQL(key), { tasks, samples });
-  for (const r of rows) {
+  const stats = await deps.db.rows<CurveStats>(ctx, STATS_SQL, { tasks });
+  const { everyPoint, buckets, exact } = plan(stats, samples, key);
+
+  const out: Array<Curve & { series: Series }> = [];
+  const reads: Array<Promise<void>> = [];
+  if (everyPoint.length > 0) reads.push(readEveryPoint(deps, ctx, everyPoint, key).then((r) => void out.push(...r)));
+  if (buckets.length > 0) {
+    reads.push(
+      readBuckets(deps, ctx, buckets, key, samples).then(async ({ curves, recheck }) => {
+        out.push(...curves);
+        if (recheck.length > 0) out.push(...(await readExact(deps, ctx, recheck, key, samples)));
+      }),
+    );
+  }
+  if (exact.length > 0) reads.push(readExact(deps, ctx, exact, key, samples).then((r) => void out.push(...r)));
+  await Promise.all(reads);
+
+  out.sort((a, b) => byteOrder(a.task, b.task) || byteOrder(a.metric, b.metric) || byteOrder(a.variant, b.variant));
+  for (const c of out) add(c.task, c.metric, c.variant, c.series);
+}
+
+/** Which way each curve is read. */
+function plan(stats: readonly CurveStats[], samples: number, key: HistogramKey) {
+  const everyPoint: Curve[] = [];
+  const exact: Curve[] = [];
+  const groups = new Map<string, BucketGroup>();
+  for (const s of stats) {
+    const curve: Curve = { task: s.task, metric: s.metric, variant: s.variant };
+    if (BigInt(s.first_iter) === SUMMARY_ITERATION) {
+      // The Summary value's key is part of the projection's range: the range of the rest is unknown.
+      exact.push(curve);
+    } else if (Number(s.n) < samples) {
+      // An upper bound below samples: the exact count is below it too.
+      everyPoint.push(curve);
+    } else {
+      const lo = BigInt(key === 'iter' ? s.first_iter : s.first_ms);
+      const hi = BigInt(key === 'iter' ? s.last_iter : s.last_ms);
+      const width = ceilWidth(lo, hi, samples);
+      const id = `${lo}:${width}`;
+      const group = groups.get(id) ?? { lo, width, curves: [] };
+      group.curves.push(curve);
+      groups.set(id, group);
+    }
+  }
+  return { everyPoint, buckets: [...groups.values()], exact };
+}
+
+/** `(task, metric, variant) IN` the curves, as parameters `{prefix_t}`, `{prefix_m}`, `{prefix_v}`. */
+function curvesIn(prefix: string, curves: readonly Curve[], params: Record<string, unknown>): string {
+  params[`${prefix}_t`] = curves.map((c) => c.task);
+  params[`${prefix}_m`] = curves.map((c) => c.metric);
+  params[`${prefix}_v`] = curves.map((c) => c.variant);
+  return `(task, metric, variant) IN arrayZip({${prefix}_t:Array(String)}, {${prefix}_m:Array(String)}, {${prefix}_v:Array(String)})`;
+}
+
+function points(key: HistogramKey, where: string): string {
+  return `SELECT task, metric, variant, iter, value, ${KEY_SQL[key]} AS k FROM scalars FINAL
+    WHERE tenant = {tenant:String} AND ${where} AND iter != ${SUMMARY_ITERATION}`;
+}
+
+/** Every point of curves known to have fewer than `samples`: x = the key, y = y_min = y_max = the value. */
+async function readEveryPoint(deps: RouteDeps, ctx: RequestContext, curves: readonly Curve[], key: HistogramKey) {
+  const params: Record<string, unknown> = {};
+  const rows = await deps.db.rows<Curve & { pts: Array<[string, string, Float]> }>(
+    ctx,
+    `SELECT task, metric, variant, arraySort(groupArray((k, iter, value))) AS pts
+     FROM (${points(key, curvesIn('c', curves, params))}) GROUP BY task, metric, variant`,
+    params,
+  );
+  return rows.map((r) => {
     const series: Series = { name: r.variant, x: [], y: [], y_min: [], y_max: [] };
-    for (const [x, , y, lo, hi] of r.pts) {
+    for (const [x, , v] of r.pts) {
+      const y = float(v);
+      series.x.push(Number(x));
+      series.y.push(y);
+      series.y_min.push(y);
+      series.y_max.push(y);
+    }
+    return { task: r.task, metric: r.metric, variant: r.variant, series };
+  });
+}
+
+const BUCKET_STATS = `
+  if(countIf(isNaN(value)) > 0, nan, avg(value)) AS y,
+  if(countIf(NOT isNaN(value)) = 0, nan, minIf(value, NOT isNaN(value))) AS y_min,
+  if(countIf(NOT isNaN(value)) = 0, nan, maxIf(value, NOT isNaN(value))) AS y_max`;
+
+interface BucketRow extends Curve {
+  /** [bucket number, y, y_min, y_max] per bucket, ascending. */
+  pts: Array<[string, Float, Float, Float]>;
+  n: string;
+  lo: string;
+  hi: string;
+}
+
+/**
+ * Curves whose projected n reaches `samples`, one branch of a UNION ALL per shared (lo, width):
+ * a branch reads only its curves' key ranges and groups by a plain bucket number. Key arithmetic
+ * runs in Int128: keys may span the whole Int64 range.
+ */
+async function readBuckets(deps: RouteDeps, ctx: RequestContext, groups: readonly BucketGroup[], key: HistogramKey, samples: number) {
+  const params: Record<string, unknown> = {};
+  const branches = groups.map((g, i) => {
+    params[`g${i}_lo`] = g.lo.toString();
+    params[`g${i}_w`] = g.width.toString();
+    return `
+      SELECT task, metric, variant, arraySort(groupArray((bucket, y, y_min, y_max))) AS pts, sum(c) AS n, min(k_min) AS lo, max(k_max) AS hi
+      FROM (
+        SELECT task, metric, variant, toInt64(intDiv(toInt128(k) - {g${i}_lo:Int64}, {g${i}_w:Int64})) AS bucket,
+               count() AS c, min(k) AS k_min, max(k) AS k_max, ${BUCKET_STATS}
+        FROM (${points(key, curvesIn(`g${i}`, g.curves, params))})
+        GROUP BY task, metric, variant, bucket
+      )
+      GROUP BY task, metric, variant`;
+  });
+  const rows = await deps.db.rows<BucketRow>(ctx, branches.join('\nUNION ALL\n'), params);
+
+  const expected = new Map<string, BucketGroup>();
+  for (const g of groups) for (const c of g.curves) expected.set(curveId(c), g);
+  const curves: Array<Curve & { series: Series }> = [];
+  const recheck: Curve[] = [];
+  for (const r of rows) {
+    const g = expected.get(curveId(r));
+    const lo = BigInt(r.lo);
+    // The projection counted rows not merged yet, or saw keys of replaced rows: bucket again with exact figures.
+    if (g === undefined || Number(r.n) < samples || lo !== g.lo || ceilWidth(lo, BigInt(r.hi), samples) !== g.width) {
+      recheck.push({ task: r.task, metric: r.metric, variant: r.variant });
+      continue;
+    }
+    const series: Series = { name: r.variant, x: [], y: [], y_min: [], y_max: [] };
+    for (const [bucket, y, yMin, yMax] of r.pts) {
+      series.x.push(Number(g.lo + BigInt(bucket) * g.width));
+      series.y.push(float(y));
+      series.y_min.push(float(yMin));
+      series.y_max.push(float(yMax));
+    }
+    curves.push({ task: r.task, metric: r.metric, variant: r.variant, series });
+  }
+  return { curves, recheck };
+}
+
+/** ceil((hi - lo + 1) / samples) */
+function ceilWidth(lo: bigint, hi: bigint, samples: number): bigint {
+  const n = BigInt(samples);
+  return (hi - lo + n) / n;
+}
+
+/** Both ways in one statement, each curve's n and range computed from its points first: exact whatever the projection says. */
+async function readExact(deps: RouteDeps, ctx: RequestContext, curves: readonly Curve[], key: HistogramKey, samples: number) {
+  const params: Record<string, unknown> = { samples };
+  const pts = points(key, curvesIn('x', curves, params));
+  const rows = await deps.db.rows<Curve & { pts: Array<[string, string, Float, Float, Float]> }>(
+    ctx,
+    `
+  SELECT task, metric, variant, arraySort(groupArray((x, apart, y, y_min, y_max))) AS pts
+  FROM (
+    SELECT task, metric, variant, apart, toInt64(lo + bucket * width) AS x, ${BUCKET_STATS}
+    FROM (
+      SELECT p.task AS task, p.metric AS metric, p.variant AS variant, p.value AS value, c.lo AS lo,
+             if(c.n < {samples:UInt32}, toInt128(1), intDiv(toInt128(c.hi) - c.lo + {samples:UInt32}, {samples:UInt32})) AS width,
+             intDiv(toInt128(p.k) - c.lo, width) AS bucket,
+             if(c.n < {samples:UInt32}, p.iter, 0) AS apart
+      FROM (${pts}) AS p
+      INNER JOIN (
+        SELECT task, metric, variant, count() AS n, min(k) AS lo, max(k) AS hi FROM (${pts}) GROUP BY task, metric, variant
+      ) AS c ON p.task = c.task AND p.metric = c.metric AND p.variant = c.variant
+    )
+    GROUP BY task, metric, variant, lo, width, bucket, apart
+  )
+  GROUP BY task, metric, variant`,
+    params,
+  );
+  return rows.map((r) => {
+    const series: Series = { name: r.variant, x: [], y: [], y_min: [], y_max: [] };
+    for (const [x, , y, yMin, yMax] of r.pts) {
       series.x.push(Number(x));
       series.y.push(float(y));
-      series.y_min.push(float(lo));
-      series.y_max.push(float(hi));
+      series.y_min.push(float(yMin));
+      series.y_max.push(float(yMax));
     }
-    add(r.task, r.metric, r.variant, series);
-  }
+    return { task: r.task, metric: r.metric, variant: r.variant, series };
+  });
+}
+
+function curveId(c: Curve): string {
+  return JSON.stringify([c.task, c.metric, c.variant]);
+}
+
+/** ClickHouse's string order (bytes of UTF-8), which JavaScript's < (UTF-16 units) differs from. */
+function byteOrder(a: string, b: string): number {
+  return a === b ? 0 : Buffer.compare(Buffer.from(a), Buffer.from(b));
 }

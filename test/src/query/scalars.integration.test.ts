@@ -333,3 +333,58 @@ test('bad parameters: 400/12, missing fields 400/11, bad task ids 400/101', asyn
   const q = await c.call<Record<string, Record<string, Series>>>(`events.scalar_metrics_iter_histogram?task=${A}&samples=10`, {});
   assert.deepEqual(q.data['loss']?.['train']?.x, [0, 10, 20, 30, 40, 50, 60, 70, 80, 90]);
 });
+
+test('curve statistics only guide the reads: unmerged re-reports, a re-reported first timestamp, an uneven curve', async () => {
+  // Merges stopped: re-reported rows stay beside the rows they replace, so the curve_stats
+  // projection counts both and keeps the replaced timestamp; answers must not change.
+  await p.clickhouse.command({ query: `SYSTEM STOP MERGES ${p.database}.scalars` });
+  try {
+    const E = 'task-projection';
+    const FEW = [0, 1, 2, 3, 10, 11, 12, 13];
+    const first = [
+      ...FEW.map((i) => scalar(E, 'few', 'v', i, i)),
+      ...Array.from({ length: 20 }, (_, i) => scalar(E, 'moved', 'v', i, i)),
+      ...Array.from({ length: 1000 }, (_, i) => scalar(E, 'dup', 'v', i, i)),
+      ...Array.from({ length: 1000 }, (_, i) => scalar(E, 'uneven', 'v', i, i)),
+      ...Array.from({ length: 50 }, (_, i) => scalar(E, 'uneven', 'v', 100_000 + i, -i)),
+      // The most common range, read from iteration 998 on for every curve: too high for 'uneven'.
+      ...['a', 'b', 'c'].flatMap((v) => Array.from({ length: 1200 }, (_, i) => scalar(E, 'dense', v, i, i))),
+    ];
+    const again = [
+      // 8 points stored as 12 rows: the projection's count reaches samples = 10, the curve's doesn't
+      // (taken for 10 or more, they would be buckets of width 2, two points in each).
+      ...[0, 2, 10, 12].map((i) => scalar(E, 'few', 'v', i, 100 + i)),
+      // The first point moves to a later timestamp: the range by timestamp starts at the second one.
+      scalar(E, 'moved', 'v', 0, -5, T0 + 100),
+      ...Array.from({ length: 100 }, (_, i) => scalar(E, 'dup', 'v', 900 + i, 2 * (900 + i))),
+    ];
+    // One after the other: re-reports inserted with the rows they replace collapse at once.
+    await c.addBatch(first);
+    await p.waitForCount('SELECT count() FROM scalars WHERE task = {task:String}', first.length, { task: E });
+    await c.addBatch(again);
+    await p.waitForCount('SELECT count() FROM scalars WHERE task = {task:String}', first.length + again.length, { task: E });
+
+    const h = await c.call<Record<string, Record<string, Series>>>('events.scalar_metrics_iter_histogram', { task: E, samples: 10 });
+    assertSeries(h.data['few']?.['v'], expected(FEW.map((i) => [i, i % 2 === 0 ? 100 + i : i]), 10, 'v'), 'few points');
+    const byTime = await c.call<Record<string, Record<string, Series>>>('events.scalar_metrics_iter_histogram', { task: E, samples: 10, key: 'timestamp' });
+    assertSeries(
+      byTime.data['moved']?.['v'],
+      expected(Array.from({ length: 20 }, (_, i) => (i === 0 ? [T0 + 100, -5] : [T0 + i, i])), 10, 'v'),
+      'by timestamp, first point moved',
+    );
+
+    const r = await c.call<{ metrics: Array<{ name: string; variants: Array<{ name: string; last_value: number; last_100_value: number }> }> }>(
+      'events.get_task_latest_scalar_values',
+      { task: E },
+    );
+    const get = (m: string) => r.data.metrics.find((x) => x.name === m)?.variants[0];
+    assert.deepEqual(get('dup'), { name: 'v', last_value: 1998, last_100_value: mean(Array.from({ length: 100 }, (_, i) => 2 * (900 + i))) });
+    // The last 100: iterations 950..999 and 100000..100049, far apart.
+    const tail = [...Array.from({ length: 50 }, (_, i) => 950 + i), ...Array.from({ length: 50 }, (_, i) => -i)];
+    assert.deepEqual(get('uneven'), { name: 'v', last_value: -49, last_100_value: mean(tail) });
+    assert.deepEqual(get('dense'), { name: 'a', last_value: 1199, last_100_value: mean(Array.from({ length: 100 }, (_, i) => 1100 + i)) });
+    assert.deepEqual(get('few'), { name: 'v', last_value: 13, last_100_value: mean(FEW.map((i) => (i % 2 === 0 ? 100 + i : i))) });
+  } finally {
+    await p.clickhouse.command({ query: `SYSTEM START MERGES ${p.database}.scalars` });
+  }
+});

@@ -13,10 +13,11 @@ export function getScalarMetricsAndVariantsEndpoint(deps: RouteDeps) {
         schema: requestSchema('get_scalar_metrics_and_variants', '2.1'),
         async handle(ctx, body) {
           const task = checkTask(body.task);
-          // DISTINCT over identity columns is exact without FINAL: every version of a row has the same ones.
+          // Exact without FINAL (every version of a row has the same identity), and answered by the
+          // curve_stats projection without reading a point.
           const rows = await deps.db.rows<{ metric: string; variant: string }>(
             ctx,
-            'SELECT DISTINCT metric, variant FROM scalars WHERE tenant = {tenant:String} AND task = {task:String} ORDER BY metric, variant',
+            'SELECT metric, variant, count() FROM scalars WHERE tenant = {tenant:String} AND task = {task:String} GROUP BY metric, variant ORDER BY metric, variant',
             { task },
           );
           const metrics = dict<string[]>();

@@ -1,16 +1,38 @@
-import { objectEndpoint } from '@trackstream/api';
+import { objectEndpoint, type RequestContext } from '@trackstream/api';
 import type { RouteDeps } from '../deps';
 import { float } from '../events';
 import { checkTask, requestSchema } from '../requests';
 
-const WHERE = 'tenant = {tenant:String} AND task = {task:String}';
+const LAST = 100;
+
+/** A curve's size and iteration range from the `curve_stats` projection (no point read); n is an upper bound. */
+interface CurveStats {
+  metric: string;
+  variant: string;
+  n: string;
+  first_iter: string;
+  last_iter: string;
+  last_ms: string;
+}
+
+interface Latest {
+  metric: string;
+  variant: string;
+  last_value: number | string;
+  last_100_value: number | string;
+  n: string;
+}
 
 /**
  * events.get_task_latest_scalar_values: per metric and variant (sorted), `last_value` = the value
  * at the highest iteration and `last_100_value` = the mean of the values at the 100 highest
  * iterations (every value counts: negative, zero, NaN, which makes the mean NaN). `last_iter`
- * and `last_timestamp` are the highest iteration and event timestamp (epoch ms) among the task's
- * scalars; 0 when it has none.
+ * and `last_timestamp` are the highest iteration and the newest event timestamp (epoch ms) the
+ * task's scalars were reported with; 0 when it has none.
+ *
+ * Only each curve's tail is read: the projection gives its iteration range and (at most) its point
+ * count, from which a first iteration that leaves at least 100 points is estimated; a curve that
+ * turns out to have fewer than 100 there is read whole.
  */
 export function getTaskLatestScalarValuesEndpoint(deps: RouteDeps) {
   return objectEndpoint<{ task: string }>({
@@ -21,33 +43,111 @@ export function getTaskLatestScalarValuesEndpoint(deps: RouteDeps) {
         schema: requestSchema('get_task_latest_scalar_values', '2.1'),
         async handle(ctx, body) {
           const task = checkTask(body.task);
-          const [rows, [last]] = await Promise.all([
-            // After FINAL an iteration appears once per variant, so argMax by iter is the last value.
-            deps.db.rows<{ metric: string; variant: string; last_value: number | string; last_100_value: number | string }>(
-              ctx,
-              `SELECT metric, variant, argMax(value, iter) AS last_value, avg(value) AS last_100_value
-               FROM (SELECT metric, variant, iter, value FROM scalars FINAL WHERE ${WHERE}
-                     ORDER BY metric, variant, iter DESC LIMIT 100 BY metric, variant)
-               GROUP BY metric, variant ORDER BY metric, variant`,
-              { task },
-            ),
-            deps.db.rows<{ n: string; last_iter: string; last_timestamp: string }>(
-              ctx,
-              `SELECT count() AS n, max(iter) AS last_iter, max(toUnixTimestamp64Milli(timestamp)) AS last_timestamp FROM scalars FINAL WHERE ${WHERE}`,
-              { task },
-            ),
-          ]);
+          const stats = await deps.db.rows<CurveStats>(
+            ctx,
+            `SELECT metric, variant, count() AS n, min(iter) AS first_iter, max(iter) AS last_iter, toUnixTimestamp64Milli(max(timestamp)) AS last_ms
+             FROM scalars WHERE tenant = {tenant:String} AND task = {task:String} GROUP BY metric, variant`,
+            { task },
+          );
+          if (stats.length === 0) return { metrics: [], last_iter: 0, last_timestamp: 0 };
+
+          const from = new Map(stats.map((s) => [curveId(s), tailStart(s)]));
+          const latest = new Map<string, Latest>();
+          for (const r of await readTails(deps, ctx, task, stats, from, true)) latest.set(curveId(r), r);
+          // Fewer than 100 points from where the estimate started, and the curve goes on below it: read it whole.
+          const short = stats.filter((s) => {
+            const got = latest.get(curveId(s));
+            return (got === undefined || Number(got.n) < LAST) && (from.get(curveId(s)) as bigint) > BigInt(s.first_iter);
+          });
+          if (short.length > 0) {
+            const whole = new Map(short.map((s) => [curveId(s), BigInt(s.first_iter)]));
+            for (const r of await readTails(deps, ctx, task, short, whole, false)) latest.set(curveId(r), r);
+          }
+
           const metrics: Array<{ name: string; variants: Array<{ name: string; last_value: number; last_100_value: number }> }> = [];
-          for (const r of rows) {
+          const sorted = [...latest.values()].sort((a, b) => byteOrder(a.metric, b.metric) || byteOrder(a.variant, b.variant));
+          for (const r of sorted) {
             const variant = { name: r.variant, last_value: float(r.last_value), last_100_value: float(r.last_100_value) };
             const prev = metrics.at(-1);
             if (prev?.name === r.metric) prev.variants.push(variant);
             else metrics.push({ name: r.metric, variants: [variant] });
           }
-          const any = last !== undefined && Number(last.n) > 0;
-          return { metrics, last_iter: any ? Number(last.last_iter) : 0, last_timestamp: any ? Number(last.last_timestamp) : 0 };
+          const lastIter = stats.reduce((m, s) => (BigInt(s.last_iter) > m ? BigInt(s.last_iter) : m), BigInt(stats[0]!.last_iter));
+          const lastMs = stats.reduce((m, s) => Math.max(m, Number(s.last_ms)), 0);
+          return { metrics, last_iter: Number(lastIter), last_timestamp: lastMs };
         },
       },
     ],
   });
+}
+
+/**
+ * Where a curve's 100 highest iterations likely start: its whole range when it may hold 100 points
+ * or fewer, else twice the span its average spacing gives 100 points.
+ */
+function tailStart(s: CurveStats): bigint {
+  const first = BigInt(s.first_iter);
+  const last = BigInt(s.last_iter);
+  const n = BigInt(s.n);
+  if (n <= BigInt(LAST)) return first;
+  const span = ((last - first + 1n) * BigInt(2 * LAST)) / n + 1n;
+  return last - span > first ? last - span : first;
+}
+
+/**
+ * The latest values of `curves`, reading each from its start iteration on. Curves sharing a start
+ * are read by one branch of a UNION ALL. When `curves` are all the task's, the largest group's
+ * branch needs no curve list: other curves' rows it reads also belong to an upward-closed range
+ * of iterations, and GROUP BY identity makes a row read by two branches one. Rows are deduplicated by
+ * identity, the newest version winning, instead of FINAL, which would merge whole granules.
+ */
+async function readTails(
+  deps: RouteDeps,
+  ctx: RequestContext,
+  task: string,
+  curves: readonly CurveStats[],
+  from: ReadonlyMap<string, bigint>,
+  everyCurve: boolean,
+): Promise<Latest[]> {
+  const groups = new Map<bigint, CurveStats[]>();
+  for (const c of curves) {
+    const start = from.get(curveId(c)) as bigint;
+    groups.set(start, [...(groups.get(start) ?? []), c]);
+  }
+  const ordered = [...groups.entries()].sort((a, b) => b[1].length - a[1].length);
+  const params: Record<string, unknown> = { task };
+  const branches = ordered.map(([start, members], i) => {
+    params[`s${i}`] = start.toString();
+    let only = '';
+    if (i > 0 || !everyCurve) {
+      params[`m${i}`] = members.map((m) => m.metric);
+      params[`v${i}`] = members.map((m) => m.variant);
+      only = `AND (metric, variant) IN arrayZip({m${i}:Array(String)}, {v${i}:Array(String)})`;
+    }
+    return `SELECT metric, variant, iter, argMax(value, version) AS value FROM scalars
+            WHERE tenant = {tenant:String} AND task = {task:String} AND iter >= {s${i}:Int64} ${only}
+            GROUP BY metric, variant, iter`;
+  });
+  const wanted = new Set(curves.map(curveId));
+  const rows = await deps.db.rows<Latest>(
+    ctx,
+    `SELECT metric, variant, argMax(value, iter) AS last_value, avg(value) AS last_100_value, count() AS n
+     FROM (
+       SELECT metric, variant, iter, any(value) AS value FROM (${branches.join(' UNION ALL ')})
+       GROUP BY metric, variant, iter
+       ORDER BY metric, variant, iter DESC LIMIT ${LAST} BY metric, variant
+     )
+     GROUP BY metric, variant`,
+    params,
+  );
+  return rows.filter((r) => wanted.has(curveId(r)));
+}
+
+function curveId(c: { metric: string; variant: string }): string {
+  return JSON.stringify([c.metric, c.variant]);
+}
+
+/** ClickHouse's string order (bytes of UTF-8), which JavaScript's < (UTF-16 units) differs from. */
+function byteOrder(a: string, b: string): number {
+  return a === b ? 0 : Buffer.compare(Buffer.from(a), Buffer.from(b));
 }
