@@ -51,6 +51,8 @@ interface BucketGroup {
   lo: bigint;
   width: bigint;
   curves: Curve[];
+  /** Projected points of its curves. */
+  points: number;
 }
 
 /**
@@ -77,14 +79,14 @@ export async function scalarHistograms(
   add: (task: string, metric: string, variant: string, series: Series) => void,
 ): Promise<void> {
   const stats = await deps.db.rows<CurveStats>(ctx, STATS_SQL, { tasks });
-  const { everyPoint, buckets, exact } = plan(stats, samples, key);
+  const { everyPoint, buckets, exact, wholeTasks } = plan(stats, samples, key);
 
   const out: Array<Curve & { series: Series }> = [];
   const reads: Array<Promise<void>> = [];
   if (everyPoint.length > 0) reads.push(readEveryPoint(deps, ctx, everyPoint, key).then((r) => void out.push(...r)));
   if (buckets.length > 0) {
     reads.push(
-      readBuckets(deps, ctx, buckets, key, samples).then(async ({ curves, recheck }) => {
+      readBuckets(deps, ctx, buckets, key, samples, wholeTasks ? tasks : undefined).then(async ({ curves, recheck }) => {
         out.push(...curves);
         if (recheck.length > 0) out.push(...(await readExact(deps, ctx, recheck, key, samples)));
       }),
@@ -115,12 +117,18 @@ function plan(stats: readonly CurveStats[], samples: number, key: HistogramKey) 
       const hi = BigInt(key === 'iter' ? s.last_iter : s.last_ms);
       const width = ceilWidth(lo, hi, samples);
       const id = `${lo}:${width}`;
-      const group = groups.get(id) ?? { lo, width, curves: [] };
+      const group = groups.get(id) ?? { lo, width, curves: [], points: 0 };
       group.curves.push(curve);
+      group.points += Number(s.n);
       groups.set(id, group);
     }
   }
-  return { everyPoint, buckets: [...groups.values()], exact };
+  const buckets = [...groups.values()].sort((a, b) => b.points - a.points);
+  const total = stats.reduce((sum, s) => sum + Number(s.n), 0);
+  // Testing every point against a list of curves costs more than reading a few curves too many:
+  // a group holding most of the points reads its tasks whole, and drops the other curves' buckets.
+  const wholeTasks = buckets.length > 0 && (buckets[0] as BucketGroup).points * 2 >= total;
+  return { everyPoint, buckets, exact, wholeTasks };
 }
 
 /** `(task, metric, variant) IN` the curves, as parameters `{prefix_t}`, `{prefix_m}`, `{prefix_v}`. */
@@ -164,6 +172,8 @@ const BUCKET_STATS = `
   if(countIf(NOT isNaN(value)) = 0, nan, maxIf(value, NOT isNaN(value))) AS y_max`;
 
 interface BucketRow extends Curve {
+  /** Index of the group whose branch read the row. */
+  branch: number;
   /** [bucket number, y, y_min, y_max] per bucket, ascending. */
   pts: Array<[string, Float, Float, Float]>;
   n: string;
@@ -172,21 +182,38 @@ interface BucketRow extends Curve {
 }
 
 /**
- * Curves whose projected n reaches `samples`, one branch of a UNION ALL per shared (lo, width):
- * a branch reads only its curves' key ranges and groups by a plain bucket number. Key arithmetic
- * runs in Int128: keys may span the whole Int64 range.
+ * Curves whose projected n reaches `samples`, one branch of a UNION ALL per shared (lo, width),
+ * grouping by a plain bucket number: a branch reads its curves' key ranges, or (the first, when
+ * `firstReadsTasks`) its tasks whole. A row keeps the branch that read it, so a curve another
+ * branch bucketed too is taken from its own. Key arithmetic runs in Int128: keys may span the
+ * whole Int64 range.
  */
-async function readBuckets(deps: RouteDeps, ctx: RequestContext, groups: readonly BucketGroup[], key: HistogramKey, samples: number) {
+async function readBuckets(
+  deps: RouteDeps,
+  ctx: RequestContext,
+  groups: readonly BucketGroup[],
+  key: HistogramKey,
+  samples: number,
+  /** The first group reads these tasks whole rather than its list of curves. */
+  firstReadsTasks?: readonly string[],
+) {
   const params: Record<string, unknown> = {};
   const branches = groups.map((g, i) => {
+    let where: string;
+    if (i === 0 && firstReadsTasks) {
+      params['g0_tasks'] = firstReadsTasks;
+      where = 'task IN {g0_tasks:Array(String)}';
+    } else {
+      where = curvesIn(`g${i}`, g.curves, params);
+    }
     params[`g${i}_lo`] = g.lo.toString();
     params[`g${i}_w`] = g.width.toString();
     return `
-      SELECT task, metric, variant, arraySort(groupArray((bucket, y, y_min, y_max))) AS pts, sum(c) AS n, min(k_min) AS lo, max(k_max) AS hi
+      SELECT ${i} AS branch, task, metric, variant, arraySort(groupArray((bucket, y, y_min, y_max))) AS pts, sum(c) AS n, min(k_min) AS lo, max(k_max) AS hi
       FROM (
         SELECT task, metric, variant, toInt64(intDiv(toInt128(k) - {g${i}_lo:Int64}, {g${i}_w:Int64})) AS bucket,
                count() AS c, min(k) AS k_min, max(k) AS k_max, ${BUCKET_STATS}
-        FROM (${points(key, curvesIn(`g${i}`, g.curves, params))})
+        FROM (${points(key, where)})
         GROUP BY task, metric, variant, bucket
       )
       GROUP BY task, metric, variant`;
@@ -199,9 +226,11 @@ async function readBuckets(deps: RouteDeps, ctx: RequestContext, groups: readonl
   const recheck: Curve[] = [];
   for (const r of rows) {
     const g = expected.get(curveId(r));
+    // A curve of another group, or read another way, that came along with its task.
+    if (g === undefined || g !== groups[Number(r.branch)]) continue;
     const lo = BigInt(r.lo);
     // The projection counted rows not merged yet, or saw keys of replaced rows: bucket again with exact figures.
-    if (g === undefined || Number(r.n) < samples || lo !== g.lo || ceilWidth(lo, BigInt(r.hi), samples) !== g.width) {
+    if (Number(r.n) < samples || lo !== g.lo || ceilWidth(lo, BigInt(r.hi), samples) !== g.width) {
       recheck.push({ task: r.task, metric: r.metric, variant: r.variant });
       continue;
     }

@@ -366,6 +366,12 @@ test('curve statistics only guide the reads: unmerged re-reports, a re-reported 
 
     const h = await c.call<Record<string, Record<string, Series>>>('events.scalar_metrics_iter_histogram', { task: E, samples: 10 });
     assertSeries(h.data['few']?.['v'], expected(FEW.map((i) => [i, i % 2 === 0 ? 100 + i : i]), 10, 'v'), 'few points');
+    // Curves of every range, read by one branch each; 'dense' holds most points, so its branch reads the task whole.
+    assertSeries(h.data['dense']?.['b'], expected(Array.from({ length: 1200 }, (_, i) => [i, i]), 10, 'b'), 'dense');
+    const uneven: Array<[number, number]> = [...Array.from({ length: 1000 }, (_, i): [number, number] => [i, i]), ...Array.from({ length: 50 }, (_, i): [number, number] => [100_000 + i, -i])];
+    assertSeries(h.data['uneven']?.['v'], expected(uneven, 10, 'v'), 'uneven');
+    assert.deepEqual(Object.keys(h.data).sort(), ['dense', 'dup', 'few', 'moved', 'uneven']);
+    assert.deepEqual(Object.keys(h.data['dense'] ?? {}), ['a', 'b', 'c']);
     const byTime = await c.call<Record<string, Record<string, Series>>>('events.scalar_metrics_iter_histogram', { task: E, samples: 10, key: 'timestamp' });
     assertSeries(
       byTime.data['moved']?.['v'],
