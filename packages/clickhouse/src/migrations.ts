@@ -156,7 +156,7 @@ async function assertLayout(client: ClickHouseClient, db: string, cluster: strin
  */
 export function layoutProblem(db: string, engine: string | undefined, cluster: string | undefined): string | undefined {
   if (engine === undefined) return undefined;
-  const replicated = engine?.startsWith('Replicated') ?? false;
+  const replicated = engine.startsWith('Replicated');
   if (replicated && cluster === undefined) {
     return `database ${db} is laid out for a ClickHouse cluster: apply its pending migrations with CLICKHOUSE_CLUSTER set (packages/clickhouse/dist/bin/migrate.js)`;
   }
