@@ -1,5 +1,8 @@
 import { Router, type Request, type Response } from 'express';
-import { Registry, collectDefaultMetrics } from 'prom-client';
+import { AggregatorRegistry, Registry, collectDefaultMetrics, type MetricObjectWithValues, type MetricValue } from 'prom-client';
+
+/** A registry's metrics as data (`registry.getMetricsAsJSON()`), which can cross a worker thread. */
+export type MetricsSnapshot = Array<MetricObjectWithValues<MetricValue<string>>>;
 
 export { Counter, Gauge, Histogram, Registry, Summary } from 'prom-client';
 
@@ -45,11 +48,21 @@ export async function runHealthChecks(checks: readonly HealthCheck[]): Promise<H
  * `GET /metrics` (Prometheus text format) and `GET /health` (200 when every check passes,
  * 503 otherwise). `/healthz` is an alias, the name Kubernetes users reach for.
  */
-export function observabilityRouter(deps: { registry: Registry; health: () => readonly HealthCheck[] }): Router {
+export function observabilityRouter(deps: {
+  registry: Registry;
+  health: () => readonly HealthCheck[];
+  /** Metrics of other threads of the process, summed with the registry's series of the same name and labels. */
+  more?: () => Promise<MetricsSnapshot[]>;
+}): Router {
   const router = Router();
   router.get('/metrics', async (_req: Request, res: Response) => {
     res.setHeader('Content-Type', deps.registry.contentType);
-    res.end(await deps.registry.metrics());
+    if (!deps.more) {
+      res.end(await deps.registry.metrics());
+      return;
+    }
+    const all = [await deps.registry.getMetricsAsJSON(), ...(await deps.more())];
+    res.end(await AggregatorRegistry.aggregate(all).metrics());
   });
   const health = async (_req: Request, res: Response): Promise<void> => {
     const report = await runHealthChecks(deps.health());

@@ -1,5 +1,5 @@
 import express from 'express';
-import { observabilityRouter, type Registry } from '@trackstream/metrics';
+import { observabilityRouter, type MetricsSnapshot, type Registry } from '@trackstream/metrics';
 import type { Component } from './component';
 import { listen } from './http-server';
 import type { Logger } from './logger';
@@ -14,6 +14,8 @@ export async function serveComponents(opts: {
   host?: string;
   components: readonly Component[];
   registry: Registry;
+  /** Metrics of components running in other threads (see observabilityRouter). */
+  moreMetrics?: () => Promise<MetricsSnapshot[]>;
   logger: Logger;
   /** Told the bound port (useful with port 0). */
   onListening?: (port: number) => void;
@@ -21,7 +23,13 @@ export async function serveComponents(opts: {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-  app.use(observabilityRouter({ registry: opts.registry, health: () => opts.components.flatMap((c) => c.health()) }));
+  app.use(
+    observabilityRouter({
+      registry: opts.registry,
+      health: () => opts.components.flatMap((c) => c.health()),
+      ...(opts.moreMetrics ? { more: opts.moreMetrics } : {}),
+    }),
+  );
   for (const c of opts.components) if (c.routes) app.use(c.routes);
 
   const started: Component[] = [];

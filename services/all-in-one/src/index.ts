@@ -1,2 +1,2 @@
-export { composeAllInOne, type AllInOne } from './compose';
+export { composeAllInOne, type AllInOne, type WriterPlacement } from './compose';
 export { allInOneConfigSpec, readAllInOneConfig, type AllInOneConfig } from './config';

@@ -79,7 +79,7 @@ export async function startPipeline(opts: PipelineOptions = {}): Promise<Pipelin
   const { stack, config } = await pipelineConfig(opts.env);
   const logger = createLogger({ service: 'test-pipeline', level: config.logLevel });
   const registry = createRegistry({ defaultMetrics: false });
-  const app = await composeAllInOne(config, logger, registry, { writer: opts.writer ?? true });
+  const app = await composeAllInOne(config, logger, registry, { writer: opts.writer === false ? 'none' : 'main-thread' });
   // Without a writer nobody runs the migrations: readers still need the tables.
   if (opts.writer === false) {
     const { migrate } = await import('@trackstream/clickhouse');
