@@ -3,10 +3,12 @@
  * `npm test`: runs every compiled `*.test.js` with node's test runner. When an integration test
  * is selected it first starts an isolated stack (free ports, a temporary data folder), hands
  * its address to the tests through the environment, and stops and deletes it afterwards.
+ * The long fault tests (`*.faults.test.js`) run only with `--faults` (`npm run test:faults`).
  *
- *   npm test                      everything
+ *   npm test                      everything but the long fault tests
  *   npm test -- --unit            unit tests only, no stack
  *   npm test -- gateway writer    test files whose path contains one of these words
+ *   npm test -- --faults [words]  the fault tests only (those whose path contains a word)
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
@@ -16,6 +18,8 @@ import { LocalStack } from '../stack';
 import { STACK_ENV } from '../test-stack';
 
 const INTEGRATION = /\.integration\.test\.js$/;
+/** Fault tests: they need the stack too, and take minutes. */
+const FAULTS = /\.faults\.test\.js$/;
 
 function findTests(root: string): string[] {
   const roots = ['packages', 'services']
@@ -37,17 +41,18 @@ function findTests(root: string): string[] {
 async function main(): Promise<number> {
   const args = process.argv.slice(2);
   const unitOnly = args.includes('--unit');
+  const faults = args.includes('--faults');
   const filters = args.filter((a) => !a.startsWith('--'));
   const root = repoRoot();
-  let files = findTests(root);
-  if (unitOnly) files = files.filter((f) => !INTEGRATION.test(f));
+  let files = findTests(root).filter((f) => FAULTS.test(f) === faults);
+  if (unitOnly) files = files.filter((f) => !INTEGRATION.test(f) && !FAULTS.test(f));
   if (filters.length > 0) files = files.filter((f) => filters.some((w) => relative(root, f).includes(w)));
   if (files.length === 0) {
     console.error('no test files matched');
     return 1;
   }
   const log = (line: string): void => console.log(`[test-stack] ${line}`);
-  const needsStack = files.some((f) => INTEGRATION.test(f));
+  const needsStack = files.some((f) => INTEGRATION.test(f) || FAULTS.test(f));
   let stack: LocalStack | undefined;
   const cleanup = async (): Promise<void> => {
     if (!stack) return;
