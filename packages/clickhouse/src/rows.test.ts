@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fromCHFloat, toCHDateTime64, toCHFloat } from './rows';
+import { fromCHFloat, toCHFloat } from './rows';
+import { toCHDateTime64 } from './tsv';
 
 test('non-finite floats travel as ClickHouse strings and come back', () => {
   for (const v of [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 0, -0.5, 1e308]) {

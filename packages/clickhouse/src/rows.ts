@@ -36,27 +36,6 @@ export function fromCHFloat(v: number | string | null): number {
   }
 }
 
-/**
- * DateTime64(3) input as "YYYY-MM-DD HH:MM:SS.mmm" (UTC): a bare number would be read as
- * seconds, and "seconds.millis" text is ambiguous to ClickHouse's parser for small values.
- */
-export function toCHDateTime64(ms: number): string {
-  const whole = Math.floor(ms);
-  // Events of a batch share their minute: format "YYYY-MM-DD HH:MM:" once per minute.
-  const minute = whole - (((whole % 60_000) + 60_000) % 60_000);
-  if (minute !== cachedMinute) {
-    const iso = new Date(minute).toISOString();
-    cachedMinute = minute;
-    cachedPrefix = `${iso.slice(0, 10)} ${iso.slice(11, 17)}`;
-  }
-  const inMinute = whole - minute;
-  const sec = Math.floor(inMinute / 1000);
-  const milli = inMinute - sec * 1000;
-  return `${cachedPrefix}${sec < 10 ? '0' : ''}${sec}.${milli < 10 ? '00' : milli < 100 ? '0' : ''}${milli}`;
-}
-let cachedMinute = Number.NaN;
-let cachedPrefix = '';
-
 /** Reads DateTime64(3) selected as toUnixTimestamp64Milli(...) (a quoted Int64). */
 export function fromCHMillis(v: string | number): number {
   return typeof v === 'number' ? v : Number(v);

@@ -1,10 +1,26 @@
 import { isUtf8 } from 'node:buffer';
 import { isLogLevel, type Event } from './events';
+import { fromCHDateTime64, fromTsvFloat, fromTsvFloatArray, fromTsvString, toCHDateTime64, tsvFloat, tsvFloatArray, tsvInt, tsvString } from './tsv';
 
 /**
  * The Kafka message codec, shared by the gateway (encode) and the writer (decode).
  *
- * One message carries the events of ONE (tenant, task). Wire format v1 (UTF-8 JSON):
+ * One message carries the events of ONE (tenant, task). Wire format v2, what encodeMessage and
+ * packEvents write: a JSON header line, then the events as TabSeparated lines in the field
+ * order of WIRE_COLUMNS (the tables' columns; tenant and task are in the header), grouped by
+ * table in the order the header's `rows` lists them:
+ *
+ *   {"v":2,"tenant":"t","task":"x","receivedAt":1700000000000,"rows":{"scalars":2,"logs":1}}\n
+ *   loss\ttrain\t7\t0.25\t2024-01-01 00:00:00.007\n
+ *   loss\tval\t7\t0.5\t2024-01-01 00:00:00.007\n
+ *   2024-01-01 00:00:01.000\t7\tinfo\tworker-1\tepoch 1 done\n
+ *
+ * Fields are as ClickHouse reads them (tsv.ts): the writer prefixes tenant and task and appends
+ * the receive time and the version, and inserts the lines without parsing them. An event's
+ * position, on which its version depends, is its line number after the header. Strings are
+ * UTF-8 (a lone surrogate becomes U+FFFD, as it would in the table).
+ *
+ * Wire format v1 (UTF-8 JSON), still decoded:
  *
  *   {"v":1,"tenant":"t","task":"x","receivedAt":1700000000000,"events":[ <event>, ... ]}
  *
@@ -25,7 +41,20 @@ import { isLogLevel, type Event } from './events';
  */
 
 /** The version encodeMessage writes. */
-export const CODEC_VERSION = 1;
+export const CODEC_VERSION = 2;
+
+/** The tables a v2 message's lines are rows of. */
+export type WireTable = 'scalars' | 'vectors' | 'images' | 'plots' | 'logs';
+export const WIRE_TABLES: readonly WireTable[] = ['scalars', 'vectors', 'images', 'plots', 'logs'];
+
+/** Fields of a v2 line per table: the table's columns, in its insert order after tenant and task. */
+export const WIRE_COLUMNS: Readonly<Record<WireTable, readonly string[]>> = {
+  scalars: ['metric', 'variant', 'iter', 'value', 'timestamp'],
+  vectors: ['metric', 'variant', 'iter', 'values', 'timestamp'],
+  images: ['metric', 'variant', 'iter', 'key', 'url', 'timestamp'],
+  plots: ['metric', 'variant', 'iter', 'plot_str', 'timestamp'],
+  logs: ['timestamp', 'iter', 'level', 'worker', 'msg'],
+};
 /** Default bound of one encoded message (packEvents). Brokers allow 16 MiB for the oversize single event. */
 export const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024;
 
@@ -148,9 +177,85 @@ function envelopeV1(tenant: string, task: string, receivedAt: number, events: Tu
   return JSON.stringify({ v: 1, tenant: text(tenant, 'tenant'), task: text(task, 'task'), receivedAt: finite(receivedAt, 'receivedAt'), events });
 }
 
+/** Encodes a message in wire version 1 (still decoded; for tools and tests of older messages). */
+export function encodeMessageV1(msg: Message): Buffer {
+  return Buffer.from(envelopeV1(msg.tenant, msg.task, msg.receivedAt, tuplesV1(msg.tenant, msg.task, msg.events)), 'utf8');
+}
+
+const TABLE_OF: Readonly<Record<Event['type'], WireTable>> = {
+  training_stats_scalar: 'scalars',
+  training_stats_vector: 'vectors',
+  training_debug_image: 'images',
+  plot: 'plots',
+  log: 'logs',
+};
+
+/** An event's v2 line, `\n` included. */
+function lineV2(e: Event): string {
+  const ts = toCHDateTime64(finite(e.timestamp, 'timestamp'));
+  const iter = tsvInt(finite(e.iter, 'iter'));
+  switch (e.type) {
+    case 'training_stats_scalar':
+      return `${tsvString(text(e.metric, 'metric'))}\t${tsvString(text(e.variant, 'variant'))}\t${iter}\t${tsvFloat(numberOf(e.value))}\t${ts}\n`;
+    case 'training_stats_vector':
+      if (!Array.isArray(e.values)) bug('values must be an array');
+      return `${tsvString(text(e.metric, 'metric'))}\t${tsvString(text(e.variant, 'variant'))}\t${iter}\t${tsvFloatArray(e.values.map(numberOf))}\t${ts}\n`;
+    case 'training_debug_image':
+      return `${tsvString(text(e.metric, 'metric'))}\t${tsvString(text(e.variant, 'variant'))}\t${iter}\t${tsvString(text(e.key, 'key'))}\t${tsvString(text(e.url, 'url'))}\t${ts}\n`;
+    case 'plot':
+      return `${tsvString(text(e.metric, 'metric'))}\t${tsvString(text(e.variant, 'variant'))}\t${iter}\t${tsvString(text(e.plot_str, 'plot_str'))}\t${ts}\n`;
+    case 'log':
+      return `${ts}\t${iter}\t${tsvString(text(e.level, 'level'))}\t${tsvString(text(e.worker, 'worker'))}\t${tsvString(text(e.msg, 'msg'))}\n`;
+    default:
+      return bug(`unknown event type ${JSON.stringify((e as { type?: unknown }).type)}`);
+  }
+}
+
+function numberOf(n: number): number {
+  if (typeof n !== 'number') bug('value is not a number');
+  return n;
+}
+
+/** Lines of one message being packed, by table. */
+class V2Builder {
+  readonly lines = new Map<WireTable, string[]>();
+  count = 0;
+  bytes = 0;
+
+  add(table: WireTable, line: string, bytes: number): void {
+    const list = this.lines.get(table);
+    if (list) list.push(line);
+    else this.lines.set(table, [line]);
+    this.count += 1;
+    this.bytes += bytes;
+  }
+
+  build(tenant: string, task: string, receivedAt: number): Buffer {
+    const rows: Partial<Record<WireTable, number>> = {};
+    const body: string[] = [];
+    for (const table of WIRE_TABLES) {
+      const list = this.lines.get(table);
+      if (!list) continue;
+      rows[table] = list.length;
+      body.push(list.join(''));
+    }
+    return Buffer.from(`${headerV2(tenant, task, receivedAt, rows)}\n${body.join('')}`, 'utf8');
+  }
+}
+
+function headerV2(tenant: string, task: string, receivedAt: number, rows: Partial<Record<WireTable, number>>): string {
+  // Key order is the wire order: v first, so a reader can dispatch before reading the rest.
+  return JSON.stringify({ v: 2, tenant: text(tenant, 'tenant'), task: text(task, 'task'), receivedAt: finite(receivedAt, 'receivedAt'), rows });
+}
+
 /** Encodes a message in the current wire version. Throws TypeError for a malformed message (a bug). */
 export function encodeMessage(msg: Message): Buffer {
-  return Buffer.from(envelopeV1(msg.tenant, msg.task, msg.receivedAt, tuplesV1(msg.tenant, msg.task, msg.events)), 'utf8');
+  const b = new V2Builder();
+  for (const e of msg.events) {
+    if (e.tenant !== msg.tenant || e.task !== msg.task) bug('an event of another (tenant, task) in the message');
+    b.add(TABLE_OF[e.type] ?? bug('unknown event type'), lineV2(e), 0);
+  }
+  return b.build(msg.tenant, msg.task, msg.receivedAt);
 }
 
 /**
@@ -166,33 +271,21 @@ export function packEvents(
   receivedAt: number = Date.now(),
 ): Buffer[] {
   if (events.length === 0) return [];
-  const tuples = tuplesV1(tenant, task, events);
-  const whole = Buffer.from(envelopeV1(tenant, task, receivedAt, tuples), 'utf8');
-  if (whole.length <= maxBytes) return [whole];
-
-  // Too big: measure each event's JSON and cut greedily. The envelope is `<head>[e1,e2,...]}`.
-  const empty = envelopeV1(tenant, task, receivedAt, []);
-  const head = empty.slice(0, -2); // without the closing ']}'
-  const fixed = Buffer.byteLength(empty, 'utf8');
-  const parts = tuples.map((t) => JSON.stringify(t));
+  // The header's size once every table's count has 7 digits (a message holds far fewer lines).
+  const headerBytes = Buffer.byteLength(headerV2(tenant, task, receivedAt, { scalars: 1e6, vectors: 1e6, images: 1e6, plots: 1e6, logs: 1e6 }), 'utf8') + 1;
   const out: Buffer[] = [];
-  const flush = (from: number, to: number): void => {
-    out.push(Buffer.from(`${head}${parts.slice(from, to).join(',')}]}`, 'utf8'));
-  };
-  let from = 0;
-  let size = fixed;
-  for (let i = 0; i < parts.length; i++) {
-    const bytes = Buffer.byteLength(parts[i] as string, 'utf8');
-    const add = i > from ? bytes + 1 : bytes; // + the comma
-    if (i > from && size + add > maxBytes) {
-      flush(from, i);
-      from = i;
-      size = fixed + bytes;
-    } else {
-      size += add;
+  let b = new V2Builder();
+  for (const e of events) {
+    if (e.tenant !== tenant || e.task !== task) bug('an event of another (tenant, task) in the message');
+    const line = lineV2(e);
+    const bytes = Buffer.byteLength(line, 'utf8');
+    if (b.count > 0 && headerBytes + b.bytes + bytes > maxBytes) {
+      out.push(b.build(tenant, task, receivedAt));
+      b = new V2Builder();
     }
+    b.add(TABLE_OF[e.type] ?? bug('unknown event type'), line, bytes);
   }
-  flush(from, parts.length);
+  out.push(b.build(tenant, task, receivedAt));
   return out;
 }
 
@@ -288,14 +381,126 @@ function decodeAnyV1(o: Record<string, unknown>): TopicMessage {
   };
 }
 
+/** Where a v2 message's lines of one table are: byte offsets, each line's end at its \n. */
+export interface V2Section {
+  table: WireTable;
+  /** Offset of each line's first byte and of its \n: [start0, end0, start1, end1, ...]. */
+  lines: number[];
+}
+
+/** A v2 message's header and the place of every line, checked: see layoutV2. */
+export interface V2Layout {
+  tenant: string;
+  task: string;
+  receivedAt: number;
+  sections: V2Section[];
+  /** Offset of the first line (after the header's \n). */
+  bodyStart: number;
+}
+
+const TAB = 9;
+const NEWLINE = 10;
+const WIRE_TABLE_SET: ReadonlySet<string> = new Set(WIRE_TABLES);
+
+/**
+ * Reads a v2 message's header and finds its lines, checking the shape a TabSeparated insert
+ * relies on: every table known and listed once, exactly as many lines as the header says and
+ * nothing after them, and each line with its table's number of fields. Field contents are the
+ * gateway's (validated there); decodeV2 reads them. Throws DecodeError('invalid-shape').
+ */
+export function layoutV2(buf: Buffer, headerEnd: number, header: Record<string, unknown>): V2Layout {
+  const tenant = dString(header['tenant'], 'tenant');
+  const task = dString(header['task'], 'task');
+  const receivedAt = dFinite(header['receivedAt'], 'receivedAt');
+  const rows = header['rows'];
+  if (typeof rows !== 'object' || rows === null || Array.isArray(rows)) shape('rows: not an object');
+  const sections: V2Section[] = [];
+  let pos = headerEnd + 1;
+  for (const [table, n] of Object.entries(rows as Record<string, unknown>)) {
+    if (!WIRE_TABLE_SET.has(table)) shape(`rows: unknown table ${JSON.stringify(table).slice(0, 40)}`);
+    if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) shape(`rows.${table}: not a count`);
+    const tabs = (WIRE_COLUMNS[table as WireTable] as readonly string[]).length - 1;
+    const lines = new Array<number>(2 * n);
+    for (let i = 0; i < n; i++) {
+      const end = buf.indexOf(NEWLINE, pos);
+      if (end < 0) shape(`rows.${table}: ${i} lines of ${n}`);
+      let seen = 0;
+      for (let j = pos; j < end; j++) if (buf[j] === TAB) seen++;
+      if (seen !== tabs) shape(`rows.${table}: line ${i} has ${seen + 1} fields, not ${tabs + 1}`);
+      lines[2 * i] = pos;
+      lines[2 * i + 1] = end;
+      pos = end + 1;
+    }
+    sections.push({ table: table as WireTable, lines });
+  }
+  if (pos !== buf.length) shape('bytes after the last line');
+  return { tenant, task, receivedAt, sections, bodyStart: headerEnd + 1 };
+}
+
+function dInt(s: string, at: string): number {
+  const n = Number(s);
+  if (s.length === 0 || !Number.isInteger(n)) shape(`${at}: not an integer`);
+  return n;
+}
+
+function dTime(s: string): number {
+  const ms = fromCHDateTime64(s);
+  if (Number.isNaN(ms)) shape('timestamp: not a DateTime64(3)');
+  return ms;
+}
+
+function dNumber(s: string, at: string): number {
+  const v = fromTsvFloat(s);
+  if (Number.isNaN(v) && s !== 'nan') shape(`${at}: not a number`);
+  return v;
+}
+
+/** Every event of a v2 message, as the gateway accepted it. */
+function decodeV2(buf: Buffer, headerEnd: number, header: Record<string, unknown>): Message {
+  const layout = layoutV2(buf, headerEnd, header);
+  const { tenant, task } = layout;
+  const events: Event[] = [];
+  for (const { table, lines } of layout.sections) {
+    for (let i = 0; i < lines.length; i += 2) {
+      const f = buf.toString('utf8', lines[i], lines[i + 1]).split('\t');
+      const at = (k: number): string => f[k] as string;
+      switch (table) {
+        case 'scalars':
+          events.push({ tenant, task, type: 'training_stats_scalar', metric: fromTsvString(at(0)), variant: fromTsvString(at(1)), iter: dInt(at(2), 'iter'), value: dNumber(at(3), 'value'), timestamp: dTime(at(4)) });
+          break;
+        case 'vectors': {
+          const values = fromTsvFloatArray(at(3));
+          if (values.some((v) => Number.isNaN(v)) && !at(3).includes('nan')) shape('values: not numbers');
+          events.push({ tenant, task, type: 'training_stats_vector', metric: fromTsvString(at(0)), variant: fromTsvString(at(1)), iter: dInt(at(2), 'iter'), values, timestamp: dTime(at(4)) });
+          break;
+        }
+        case 'images':
+          events.push({ tenant, task, type: 'training_debug_image', metric: fromTsvString(at(0)), variant: fromTsvString(at(1)), iter: dInt(at(2), 'iter'), key: fromTsvString(at(3)), url: fromTsvString(at(4)), timestamp: dTime(at(5)) });
+          break;
+        case 'plots':
+          events.push({ tenant, task, type: 'plot', metric: fromTsvString(at(0)), variant: fromTsvString(at(1)), iter: dInt(at(2), 'iter'), plot_str: fromTsvString(at(3)), timestamp: dTime(at(4)) });
+          break;
+        case 'logs': {
+          const level = fromTsvString(at(2));
+          if (!isLogLevel(level)) shape('level: not a log level');
+          events.push({ tenant, task, type: 'log', timestamp: dTime(at(0)), iter: dInt(at(1), 'iter'), level, worker: fromTsvString(at(3)), msg: fromTsvString(at(4)) });
+          break;
+        }
+      }
+    }
+  }
+  return { tenant, task, receivedAt: layout.receivedAt, events };
+}
+
+/** A delete marker is a v1 JSON message (v2 only changed how events travel). */
 export function encodeDeleteTask(m: DeleteTaskMessage): Buffer {
   return Buffer.from(
-    JSON.stringify({ v: CODEC_VERSION, op: 'delete-task', tenant: m.tenant, task: m.task, receivedAt: m.receivedAt, requestId: m.requestId }),
+    JSON.stringify({ v: 1, op: 'delete-task', tenant: m.tenant, task: m.task, receivedAt: m.receivedAt, requestId: m.requestId }),
     'utf8',
   );
 }
 
-/** Decoders by wire version; never remove one while messages of that version may be in Kafka. */
+/** Decoders by wire version of a JSON message (v1); never remove one while such messages may be in Kafka. */
 const DECODERS: Readonly<Record<number, (o: Record<string, unknown>) => TopicMessage>> = { 1: decodeAnyV1 };
 
 /**
@@ -312,18 +517,34 @@ export function decodeMessage(buf: Buffer | Uint8Array | null | undefined): Mess
 
 /** Like decodeMessage, for every kind the events topic carries (events and delete markers). */
 export function decodeTopicMessage(buf: Buffer | Uint8Array | null | undefined): TopicMessage {
-  if (!buf || buf.length === 0) throw new DecodeError('empty');
-  if (!isUtf8(buf)) throw new DecodeError('invalid-json', 'not UTF-8');
+  const read = readTopicMessage(buf);
+  if (read.kind === 'v2') return { kind: 'events', ...decodeV2(read.buf, read.headerEnd, read.header) };
+  return read.message;
+}
+
+/**
+ * A message's version and header, for readers with a fast path for v2 (the writer): v2 comes
+ * back with its header parsed and the rest untouched; every other version decoded.
+ */
+export type ReadMessage = { kind: 'v2'; buf: Buffer; headerEnd: number; header: Record<string, unknown> } | { kind: 'decoded'; message: TopicMessage };
+
+export function readTopicMessage(input: Buffer | Uint8Array | null | undefined): ReadMessage {
+  if (!input || input.length === 0) throw new DecodeError('empty');
+  if (!isUtf8(input)) throw new DecodeError('invalid-json', 'not UTF-8');
+  const buf = Buffer.isBuffer(input) ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
+  // A v2 header is the first line; a v1 message is one line of JSON.
+  const nl = buf.indexOf(NEWLINE);
   let o: unknown;
   try {
-    o = JSON.parse(Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength).toString('utf8'));
+    o = JSON.parse(buf.toString('utf8', 0, nl < 0 ? buf.length : nl));
   } catch {
     throw new DecodeError('invalid-json');
   }
   if (typeof o !== 'object' || o === null || Array.isArray(o)) shape('not an object');
   const v = (o as Record<string, unknown>)['v'];
   if (typeof v !== 'number') shape('no version');
+  if (v === 2 && nl >= 0) return { kind: 'v2', buf, headerEnd: nl, header: o as Record<string, unknown> };
   const decode = Object.prototype.hasOwnProperty.call(DECODERS, v) ? DECODERS[v] : undefined;
-  if (!decode) throw new DecodeError('unknown-version', `v=${v}`);
-  return decode(o as Record<string, unknown>);
+  if (!decode || nl >= 0) throw new DecodeError('unknown-version', `v=${v}`);
+  return { kind: 'decoded', message: decode(o as Record<string, unknown>) };
 }

@@ -41,6 +41,11 @@ export type {
 
 export {
   encodeMessage,
+  encodeMessageV1,
+  readTopicMessage,
+  layoutV2,
+  WIRE_TABLES,
+  WIRE_COLUMNS,
   decodeMessage,
   decodeTopicMessage,
   encodeDeleteTask,
@@ -50,4 +55,5 @@ export {
   CODEC_VERSION,
   DEFAULT_MAX_MESSAGE_BYTES,
 } from './codec';
-export type { Message, DeleteTaskMessage, TopicMessage, DecodeErrorReason } from './codec';
+export type { Message, DeleteTaskMessage, TopicMessage, DecodeErrorReason, ReadMessage, V2Layout, V2Section, WireTable } from './codec';
+export { tsvString, tsvFloat, tsvFloatArray, tsvInt, tsvLine, toCHDateTime64, fromTsvString, fromTsvFloat, fromTsvFloatArray, fromCHDateTime64 } from './tsv';

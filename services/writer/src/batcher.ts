@@ -1,4 +1,4 @@
-import type { PartitionOffset } from '@trackstream/kafka';
+import type { ConsumedMessage, PartitionOffset } from '@trackstream/kafka';
 import type { TableName } from '@trackstream/clickhouse';
 
 export interface BatchLimits {
@@ -7,10 +7,20 @@ export interface BatchLimits {
   maxAgeMs: number;
 }
 
+export interface TableRows {
+  /** TSV lines, in pieces (one per message). */
+  chunks: Buffer[];
+  /** Lines in each piece. */
+  counts: number[];
+  /** The message of each piece. */
+  sources: ConsumedMessage[];
+  count: number;
+}
+
 /** Rows of every table that cover a contiguous run of Kafka messages, ready for insert. */
 export interface Batch {
-  /** TSV lines per table. */
-  rows: Map<TableName, string[]>;
+  /** Per table, TSV lines (one piece per message) and how many they are. */
+  rows: Map<TableName, TableRows>;
   rowCount: number;
   bytes: number;
   /** Per partition, the offset to commit once every row above is inserted. */
@@ -33,16 +43,20 @@ export class Batcher {
     return { rows: new Map(), rowCount: 0, bytes: 0, offsets: [], receivedAt: [] };
   }
 
-  add(table: TableName, line: string): void {
+  /** `data`: `count` TSV lines of the message `source`. */
+  add(table: TableName, data: Buffer, count: number, source: ConsumedMessage): void {
     if (this.current.rowCount === 0 && this.current.offsets.length === 0) this.firstAddAt = Date.now();
-    let list = this.current.rows.get(table);
-    if (!list) {
-      list = [];
-      this.current.rows.set(table, list);
+    let rows = this.current.rows.get(table);
+    if (!rows) {
+      rows = { chunks: [], counts: [], sources: [], count: 0 };
+      this.current.rows.set(table, rows);
     }
-    list.push(line);
-    this.current.rowCount += 1;
-    this.current.bytes += line.length;
+    rows.chunks.push(data);
+    rows.counts.push(count);
+    rows.sources.push(source);
+    rows.count += count;
+    this.current.rowCount += count;
+    this.current.bytes += data.length;
   }
 
   /** Records that every message of `partition` before `nextOffset` is in the buffer. */

@@ -1,11 +1,12 @@
 import type { BatchConsumer, BatchContext, ConsumedMessage } from '@trackstream/kafka';
 import type { Logger } from '@trackstream/runtime';
-import { Batcher, type Batch, type BatchLimits } from './batcher';
+import type { TableName } from '@trackstream/clickhouse';
+import { Batcher, type Batch, type BatchLimits, type TableRows } from './batcher';
 import type { DeadLetter } from './dead-letter';
 import type { Deleter } from './deleter';
 import type { WriterMetrics } from './metrics';
 import { MessageRejected, type DecodedMessage } from './rows';
-import type { Sink } from './sink';
+import { RowsRejected, type InsertGuard, type Sink } from './sink';
 
 export interface ConsumerLoopDeps {
   consumer: BatchConsumer;
@@ -85,7 +86,7 @@ export class ConsumerLoop {
         await this.flush();
         continue;
       }
-      for (const r of decoded.rows) this.batcher.add(r.table, r.line);
+      for (const r of decoded.rows) this.batcher.add(r.table, r.data, r.count, m);
       this.batcher.cover(m.partition, next, decoded.receivedAt);
       await this.flushIfDue();
     }
@@ -112,6 +113,31 @@ export class ConsumerLoop {
     return run;
   }
 
+  /**
+   * One insert per table. Rows ClickHouse can't read (a well-formed message whose fields are
+   * not, which only a producer other than the gateway writes) fail the whole insert: then each
+   * message's rows go alone, and a message whose rows fail is dead-lettered.
+   */
+  private async insertTable(table: TableName, rows: TableRows, guard: InsertGuard): Promise<void> {
+    try {
+      await this.deps.sink.insert(table, rows.chunks, rows.count, guard);
+      return;
+    } catch (e) {
+      if (!(e instanceof RowsRejected)) throw e;
+      this.log.warn({ table, code: e.code }, 'ClickHouse refused a batch; inserting message by message');
+    }
+    for (let i = 0; i < rows.chunks.length; i++) {
+      try {
+        await this.deps.sink.insert(table, [rows.chunks[i] as Buffer], rows.counts[i] as number, guard);
+      } catch (e) {
+        if (!(e instanceof RowsRejected)) throw e;
+        const m = rows.sources[i] as ConsumedMessage;
+        this.log.warn({ partition: m.partition, offset: m.offset, table, code: e.code }, 'message dead-lettered: ClickHouse refused its rows');
+        await this.deps.deadLetter.send(m, 'rejected-by-clickhouse', e.message);
+      }
+    }
+  }
+
   private async flushNow(): Promise<void> {
     if (this.batcher.isEmpty) return;
     const batch: Batch = this.batcher.take();
@@ -120,7 +146,7 @@ export class ConsumerLoop {
     // Heartbeats keep the group membership while a big insert runs.
     const beat = setInterval(() => void this.heartbeat().catch(() => undefined), 1000);
     try {
-      await Promise.all([...batch.rows].map(([table, rows]) => this.deps.sink.insert(table, rows, guard)));
+      await Promise.all([...batch.rows].map(([table, rows]) => this.insertTable(table, rows, guard)));
     } finally {
       clearInterval(beat);
     }

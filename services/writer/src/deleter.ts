@@ -45,7 +45,8 @@ export class Deleter {
     const deleted = counts.reduce((a, b) => a + b, 0);
     await this.sink.insert(
       'task_deletions',
-      [tsvLine([tsvString(req.tenant), tsvString(req.task), tsvString(req.requestId), String(deleted), toCHDateTime64(Date.now())])],
+      [Buffer.from(tsvLine([tsvString(req.tenant), tsvString(req.task), tsvString(req.requestId), String(deleted), toCHDateTime64(Date.now())]), 'utf8')],
+      1,
       guard,
     );
     this.metrics.deletions.inc();

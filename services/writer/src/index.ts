@@ -1,3 +1,3 @@
 export { createWriter, type WriterDeps } from './app';
 export { writerConfigSpec, writerOwnConfigSpec, readWriterConfig, type WriterConfig } from './config';
-export { decodeToRows, versionOf, type DecodedMessage, type RowToInsert } from './rows';
+export { decodeToRows, versionOf, type DecodedMessage, type RowsToInsert } from './rows';

@@ -26,7 +26,7 @@ interface InsertFormat<Row> {
 const TAB_SEPARATED: InsertFormat<string> = {
   rows: (value, offset) => {
     const decoded = decodeToRows({ partition: 0, offset: String(offset), key: null, value, headers: {} });
-    return decoded.kind === 'events' ? decoded.rows.filter((r) => r.table === 'scalars').map((r) => r.line) : [];
+    return decoded.kind === 'events' ? decoded.rows.filter((r) => r.table === 'scalars').flatMap((r) => r.data.toString('utf8').split(/(?<=\n)/)) : [];
   },
   insert: (client, table, lines) =>
     client.insert({

@@ -265,25 +265,25 @@ test('bodies over 16 MiB are 413 in the envelope: plain, chunked, gzip-compresse
 });
 
 test('events under the body limit that encode larger than Kafka takes: rejected one by one, never a 503', async () => {
-  // `-0` values are written "-0" in the Kafka message: 3 bytes in the body, 5 in the message.
-  const negZeros = (n: number) => `[${'-0,'.repeat(n - 1)}-0]`;
-  const vectorLine = (task: string, iter: number, n: number) => `{"type":"training_stats_vector","task":"${task}","iter":${iter},"metric":"m","variant":"v","values":${negZeros(n)}}`;
-  // One event over 16 MiB once encoded (12 MB in the body): bad, alone => 400/131.
-  const alone = envelope(await send(p.url, { path: '/events.add', headers: JSON_CT, body: vectorLine('kafka-big', 0, 4_000_000) }));
+  // 1e20 is written in full in the Kafka message: 5 bytes in the body ("1e20,"), 22 in the message.
+  const bigValues = (n: number) => `[${'1e20,'.repeat(n - 1)}1e20]`;
+  const vectorLine = (task: string, iter: number, n: number) => `{"type":"training_stats_vector","task":"${task}","iter":${iter},"metric":"m","variant":"v","values":${bigValues(n)}}`;
+  // One event over 16 MiB once encoded (5 MB in the body): bad, alone => 400/131.
+  const alone = envelope(await send(p.url, { path: '/events.add', headers: JSON_CT, body: vectorLine('kafka-big', 0, 1_000_000) }));
   assert.deepEqual([alone.meta.result_code, alone.meta.result_subcode], [400, 131], alone.meta.result_msg);
   assert.match(alone.meta.result_msg, /event too large/);
   // The same beside good events: they are stored, it is counted.
-  const mixed = await send(p.url, { path: '/events.add_batch', headers: JSONL_CT, body: [vectorLine('kafka-big', 1, 4_000_000), vectorLine('kafka-big', 2, 10), vectorLine('kafka-big', 3, 10)].join('\n') });
+  const mixed = await send(p.url, { path: '/events.add_batch', headers: JSONL_CT, body: [vectorLine('kafka-big', 1, 1_000_000), vectorLine('kafka-big', 2, 10), vectorLine('kafka-big', 3, 10)].join('\n') });
   assert.equal(mixed.status, 200, mixed.body.toString().slice(0, 300));
   assert.deepEqual(envelope(mixed).data, { added: 2, errors: 1, errors_info: { 'Validation error: event too large for the event log': 1 } });
-  // Ten events of one task adding up to 25 MB of messages (15 MB in the body): all taken.
-  const many = await send(p.url, { path: '/events.add_batch', headers: JSONL_CT, body: Array.from({ length: 10 }, (_, i) => vectorLine('kafka-many', i, 500_000)).join('\n') });
+  // Ten events of one task adding up to 22 MB of messages (5 MB in the body): all taken.
+  const many = await send(p.url, { path: '/events.add_batch', headers: JSONL_CT, body: Array.from({ length: 10 }, (_, i) => vectorLine('kafka-many', i, 100_000)).join('\n') });
   assert.equal(many.status, 200, many.body.toString().slice(0, 300));
   assert.equal((envelope(many).data as { added: number }).added, 10);
   await p.waitForCount('SELECT count() FROM vectors FINAL WHERE task = {t:String}', 10, { t: 'kafka-many' }, 60_000);
   await p.waitForCount('SELECT count() FROM vectors FINAL WHERE task = {t:String}', 2, { t: 'kafka-big' }, 60_000);
   assert.equal(await p.count('SELECT count() FROM vectors FINAL WHERE task = {t:String}', { t: 'kafka-big' }), 2);
-  assert.equal(await p.count("SELECT count() FROM vectors FINAL WHERE task = {t:String} AND length(values) = 500000", { t: 'kafka-many' }), 10);
+  assert.equal(await p.count("SELECT count() FROM vectors FINAL WHERE task = {t:String} AND length(values) = 100000 AND values[1] = 1e20", { t: 'kafka-many' }), 10);
   await assertAlive(p, {}, 'after events too large for Kafka');
 });
 

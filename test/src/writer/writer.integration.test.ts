@@ -81,10 +81,22 @@ test('a poison message goes to the dead-letter topic with its reason; the events
   await producer.connect();
   await producer.send({ topic: `${p.config.kafkaTopicPrefix}.events`, messages: [{ key: messageKey('default', task), value: '{"v":99,"garbage":true}' }] });
   await producer.send({ topic: `${p.config.kafkaTopicPrefix}.events`, messages: [{ key: messageKey('default', task), value: Buffer.from([0xff, 0xfe, 0x00]) }] });
+  // Well-formed (the header's counts, the fields per line) but a value ClickHouse can't read:
+  // only the insert finds out. Its good neighbour in the same batch must still be stored.
+  const header = (rows: Record<string, number>) => JSON.stringify({ v: 2, tenant: 'default', task, receivedAt: Date.now(), rows });
+  const fields = (iter: number, value: string) => `m\tv\t${iter}\t${value}\t2024-01-01 00:00:00.000\n`;
+  await producer.send({
+    topic: `${p.config.kafkaTopicPrefix}.events`,
+    messages: [
+      { key: messageKey('default', task), value: `${header({ scalars: 1 })}\n${fields(7, 'not-a-number')}` },
+      { key: messageKey('default', task), value: `${header({ scalars: 1 })}\n${fields(8, '0.5')}` },
+    ],
+  });
   await producer.disconnect();
   const r = await p.addBatch([{ type: 'training_stats_scalar', task, iter: 1, metric: 'm', variant: 'v', value: 1 }]);
   assert.equal(r.status, 200);
-  await p.waitForCount('SELECT count() FROM scalars WHERE task = {task:String}', 1, { task });
+  await p.waitForCount('SELECT count() FROM scalars WHERE task = {task:String}', 2, { task });
+  assert.equal(await p.count('SELECT count() FROM scalars FINAL WHERE task = {task:String} AND iter = 8 AND value = 0.5', { task }), 1);
 
   const dlq = kafka.consumer({ groupId: uniqueName('dlq-reader') });
   const seen: Array<Record<string, string>> = [];
@@ -95,9 +107,9 @@ test('a poison message goes to the dead-letter topic with its reason; the events
       seen.push(Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, v?.toString() ?? ''])));
     },
   });
-  await waitFor(() => seen.length >= 2, { timeoutMs: 20_000, what: 'two dead letters' });
+  await waitFor(() => seen.length >= 3, { timeoutMs: 20_000, what: 'three dead letters' });
   await dlq.disconnect();
-  assert.deepEqual(seen.map((h) => h['reason']).sort(), ['invalid-json', 'unknown-version']);
+  assert.deepEqual(seen.map((h) => h['reason']).sort(), ['invalid-json', 'rejected-by-clickhouse', 'unknown-version']);
   assert.ok(seen.every((h) => h['source-offset'] !== undefined && h['source-partition'] !== undefined));
   const metrics = await p.registry.getSingleMetricAsString('writer_dead_lettered_total');
   assert.match(metrics, /reason="unknown-version"} 1/);
