@@ -1,4 +1,4 @@
-import { createClickHouse, migrate, type ClickHouseClient } from '@trackstream/clickhouse';
+import { assertClusterName, createClickHouse, migrate, type ClickHouseClient } from '@trackstream/clickhouse';
 import { createBatchConsumer, createKafka, createProducer, ensureTopics, parseBrokers, topicNames, type Kafka } from '@trackstream/kafka';
 import type { Registry } from '@trackstream/metrics';
 import { retryUntilDone, type Component, type Logger } from '@trackstream/runtime';
@@ -44,7 +44,7 @@ export function createWriter(deps: WriterDeps): Component {
     consumer,
     sink,
     deadLetter: new DeadLetter(producer, topics.deadLetter, topics.events, metrics),
-    deleter: new Deleter(clickhouse, config.clickhouseDatabase, sink, metrics, logger),
+    deleter: new Deleter(clickhouse, config.clickhouseDatabase, sink, metrics, logger, config.clickhouseCluster || undefined),
     decode: decodeToRows,
     limits: { maxRows: config.writerBatchRows, maxBytes: config.writerBatchBytes, maxAgeMs: config.writerBatchMs },
     metrics,
@@ -56,7 +56,8 @@ export function createWriter(deps: WriterDeps): Component {
   return {
     name: 'writer',
     async start() {
-      await retryUntilDone(() => migrate(clickhouseSettings, { logger }), {
+      const cluster = config.clickhouseCluster ? { cluster: assertClusterName(config.clickhouseCluster) } : {};
+      await retryUntilDone(() => migrate(clickhouseSettings, { logger, ...cluster }), {
         what: 'ClickHouse migrations',
         logger,
         signal: stopping.signal,

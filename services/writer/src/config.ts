@@ -1,4 +1,4 @@
-import { clickhouseConfigSpec } from '@trackstream/clickhouse';
+import { clickhouseConfigSpec, schemaConfigSpec } from '@trackstream/clickhouse';
 import { field, parseConfig, serviceSpec, type ConfigOf, type Env } from '@trackstream/config';
 import { kafkaConfigSpec } from '@trackstream/kafka';
 
@@ -9,6 +9,7 @@ export const writerOwnConfigSpec = {
   writerBatchBytes: field({ env: 'WRITER_BATCH_BYTES', type: 'integer', default: 16 * 1024 * 1024, minimum: 1024, description: 'Flush when the buffered rows reach about this many bytes' }),
   writerBatchMs: field({ env: 'WRITER_BATCH_MS', type: 'integer', default: 1000, minimum: 10, description: 'Flush rows at the latest this long after the first was buffered' }),
   writerRetryInitialMs: field({ env: 'WRITER_RETRY_INITIAL_MS', type: 'integer', default: 200, minimum: 10, description: 'First back-off after a failed insert (doubles up to the maximum)' }),
+  clickhouseCluster: schemaConfigSpec.clickhouseCluster,
   writerRetryMaxMs: field({ env: 'WRITER_RETRY_MAX_MS', type: 'integer', default: 5000, minimum: 10, description: 'Longest back-off between insert attempts' }),
 } as const;
 

@@ -1,4 +1,4 @@
-import { EVENT_TABLES, toCHDateTime64, tsvLine, tsvString, type ClickHouseClient } from '@trackstream/clickhouse';
+import { EVENT_TABLES, renderForCluster, toCHDateTime64, tsvLine, tsvString, type ClickHouseClient, type EventTable } from '@trackstream/clickhouse';
 import type { Logger } from '@trackstream/runtime';
 import type { WriterMetrics } from './metrics';
 import type { Sink } from './sink';
@@ -22,6 +22,8 @@ export class Deleter {
     private readonly sink: Sink,
     private readonly metrics: WriterMetrics,
     private readonly logger: Logger,
+    /** The ClickHouse cluster the schema was made on (CLICKHOUSE_CLUSTER), if any. */
+    private readonly cluster?: string,
   ) {}
 
   async execute(req: DeleteRequest, guard: { isActive: () => boolean; whileWaiting: () => Promise<void> }): Promise<void> {
@@ -40,7 +42,8 @@ export class Deleter {
     );
     for (const table of EVENT_TABLES) {
       // Lightweight DELETE: rows vanish from reads at once, parts are rewritten by merges.
-      await this.client.command({ query: `DELETE FROM ${this.database}.${table} WHERE ${where}`, query_params: params });
+      if (this.cluster) await this.client.command({ query: deleteOnCluster(this.database, table, req, this.cluster) });
+      else await this.client.command({ query: `DELETE FROM ${this.database}.${table} WHERE ${where}`, query_params: params });
     }
     const deleted = counts.reduce((a, b) => a + b, 0);
     await this.sink.insert(
@@ -52,4 +55,20 @@ export class Deleter {
     this.metrics.deletions.inc();
     this.logger.info({ requestId: req.requestId, deleted }, 'task events deleted');
   }
+}
+
+/** A ClickHouse string literal. */
+function sqlString(s: string): string {
+  return `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
+
+/**
+ * On a cluster the event tables are Distributed tables, which refuse DELETE: the statement goes
+ * to each server's local table, ON CLUSTER. Distributed DDL travels as text to every server, so
+ * the values are literals rather than query parameters.
+ */
+export function deleteOnCluster(database: string, table: EventTable, req: { tenant: string; task: string }, cluster: string): string {
+  const sharded = { sharded: new Set(EVENT_TABLES.map((t) => `${database}.${t}`)) };
+  const [statement] = renderForCluster(`DELETE FROM ${database}.${table} WHERE tenant = ${sqlString(req.tenant)} AND task = ${sqlString(req.task)}`, { cluster }, sharded);
+  return statement as string;
 }
