@@ -147,22 +147,18 @@ function points(key: HistogramKey, where: string): string {
 /** Every point of curves known to have fewer than `samples`: x = the key, y = y_min = y_max = the value. */
 async function readEveryPoint(deps: RouteDeps, ctx: RequestContext, curves: readonly Curve[], key: HistogramKey) {
   const params: Record<string, unknown> = {};
-  const rows = await deps.db.rows<Curve & { pts: Array<[string, string, Float]> }>(
+  // Arrays per curve, in (key, iteration) order; keys as Float64, which JSON carries as numbers.
+  const rows = await deps.db.rows<Curve & { xs: number[]; ys: Float[] }>(
     ctx,
-    `SELECT task, metric, variant, arraySort(groupArray((k, iter, value))) AS pts
+    `SELECT task, metric, variant,
+            arrayMap(k -> toFloat64(k), arraySort((k, i) -> (k, i), groupArray(k), groupArray(iter))) AS xs,
+            arraySort((v, k, i) -> (k, i), groupArray(value), groupArray(k), groupArray(iter)) AS ys
      FROM (${points(key, curvesIn('c', curves, params))}) GROUP BY task, metric, variant`,
     params,
   );
   return rows.map((r) => {
-    const series: Series = { name: r.variant, x: [], y: [], y_min: [], y_max: [] };
-    for (const [x, , v] of r.pts) {
-      const y = float(v);
-      series.x.push(Number(x));
-      series.y.push(y);
-      series.y_min.push(y);
-      series.y_max.push(y);
-    }
-    return { task: r.task, metric: r.metric, variant: r.variant, series };
+    const y = r.ys.map(float);
+    return { task: r.task, metric: r.metric, variant: r.variant, series: { name: r.variant, x: r.xs, y, y_min: y, y_max: y } };
   });
 }
 
@@ -174,8 +170,11 @@ const BUCKET_STATS = `
 interface BucketRow extends Curve {
   /** Index of the group whose branch read the row. */
   branch: number;
-  /** [bucket number, y, y_min, y_max] per bucket, ascending. */
-  pts: Array<[string, Float, Float, Float]>;
+  /** Per bucket, ascending: its start (the key as Float64), mean, extremes. */
+  xs: number[];
+  ys: Float[];
+  mins: Float[];
+  maxs: Float[];
   n: string;
   lo: string;
   hi: string;
@@ -209,7 +208,12 @@ async function readBuckets(
     params[`g${i}_lo`] = g.lo.toString();
     params[`g${i}_w`] = g.width.toString();
     return `
-      SELECT ${i} AS branch, task, metric, variant, arraySort(groupArray((bucket, y, y_min, y_max))) AS pts, sum(c) AS n, min(k_min) AS lo, max(k_max) AS hi
+      SELECT ${i} AS branch, task, metric, variant,
+             arrayMap(b -> toFloat64({g${i}_lo:Int64} + toInt128(b) * {g${i}_w:Int64}), arraySort(groupArray(bucket))) AS xs,
+             arraySort((v, b) -> b, groupArray(y), groupArray(bucket)) AS ys,
+             arraySort((v, b) -> b, groupArray(y_min), groupArray(bucket)) AS mins,
+             arraySort((v, b) -> b, groupArray(y_max), groupArray(bucket)) AS maxs,
+             sum(c) AS n, min(k_min) AS lo, max(k_max) AS hi
       FROM (
         SELECT task, metric, variant, toInt64(intDiv(toInt128(k) - {g${i}_lo:Int64}, {g${i}_w:Int64})) AS bucket,
                count() AS c, min(k) AS k_min, max(k) AS k_max, ${BUCKET_STATS}
@@ -234,13 +238,7 @@ async function readBuckets(
       recheck.push({ task: r.task, metric: r.metric, variant: r.variant });
       continue;
     }
-    const series: Series = { name: r.variant, x: [], y: [], y_min: [], y_max: [] };
-    for (const [bucket, y, yMin, yMax] of r.pts) {
-      series.x.push(Number(g.lo + BigInt(bucket) * g.width));
-      series.y.push(float(y));
-      series.y_min.push(float(yMin));
-      series.y_max.push(float(yMax));
-    }
+    const series: Series = { name: r.variant, x: r.xs, y: r.ys.map(float), y_min: r.mins.map(float), y_max: r.maxs.map(float) };
     curves.push({ task: r.task, metric: r.metric, variant: r.variant, series });
   }
   return { curves, recheck };
