@@ -190,22 +190,48 @@ const TABLE_OF: Readonly<Record<Event['type'], WireTable>> = {
   log: 'logs',
 };
 
+/**
+ * The last strings and timestamp rendered: consecutive events of an SDK batch mostly repeat
+ * their metric and variant, and share a timestamp.
+ */
+const recent = { metric: '', metricText: '', variant: '', variantText: '', ms: Number.NaN, msText: '' };
+
+/** `metric\tvariant\titer\t` of a metric event's line. */
+function metricHead(e: { metric: string; variant: string; iter: number }): string {
+  if (e.metric !== recent.metric) {
+    recent.metricText = tsvString(text(e.metric, 'metric'));
+    recent.metric = e.metric;
+  }
+  if (e.variant !== recent.variant) {
+    recent.variantText = tsvString(text(e.variant, 'variant'));
+    recent.variant = e.variant;
+  }
+  return `${recent.metricText}\t${recent.variantText}\t${tsvInt(finite(e.iter, 'iter'))}\t`;
+}
+
+function timeText(ms: number): string {
+  if (ms !== recent.ms) {
+    recent.msText = toCHDateTime64(finite(ms, 'timestamp'));
+    recent.ms = ms;
+  }
+  return recent.msText;
+}
+
 /** An event's v2 line, `\n` included. */
 function lineV2(e: Event): string {
-  const ts = toCHDateTime64(finite(e.timestamp, 'timestamp'));
-  const iter = tsvInt(finite(e.iter, 'iter'));
+  const ts = timeText(e.timestamp);
   switch (e.type) {
     case 'training_stats_scalar':
-      return `${tsvString(text(e.metric, 'metric'))}\t${tsvString(text(e.variant, 'variant'))}\t${iter}\t${tsvFloat(numberOf(e.value))}\t${ts}\n`;
+      return `${metricHead(e)}${tsvFloat(numberOf(e.value))}\t${ts}\n`;
     case 'training_stats_vector':
       if (!Array.isArray(e.values)) bug('values must be an array');
-      return `${tsvString(text(e.metric, 'metric'))}\t${tsvString(text(e.variant, 'variant'))}\t${iter}\t${tsvFloatArray(e.values.map(numberOf))}\t${ts}\n`;
+      return `${metricHead(e)}${tsvFloatArray(e.values.map(numberOf))}\t${ts}\n`;
     case 'training_debug_image':
-      return `${tsvString(text(e.metric, 'metric'))}\t${tsvString(text(e.variant, 'variant'))}\t${iter}\t${tsvString(text(e.key, 'key'))}\t${tsvString(text(e.url, 'url'))}\t${ts}\n`;
+      return `${metricHead(e)}${tsvString(text(e.key, 'key'))}\t${tsvString(text(e.url, 'url'))}\t${ts}\n`;
     case 'plot':
-      return `${tsvString(text(e.metric, 'metric'))}\t${tsvString(text(e.variant, 'variant'))}\t${iter}\t${tsvString(text(e.plot_str, 'plot_str'))}\t${ts}\n`;
+      return `${metricHead(e)}${tsvString(text(e.plot_str, 'plot_str'))}\t${ts}\n`;
     case 'log':
-      return `${ts}\t${iter}\t${tsvString(text(e.level, 'level'))}\t${tsvString(text(e.worker, 'worker'))}\t${tsvString(text(e.msg, 'msg'))}\n`;
+      return `${ts}\t${tsvInt(finite(e.iter, 'iter'))}\t${tsvString(text(e.level, 'level'))}\t${tsvString(text(e.worker, 'worker'))}\t${tsvString(text(e.msg, 'msg'))}\n`;
     default:
       return bug(`unknown event type ${JSON.stringify((e as { type?: unknown }).type)}`);
   }
