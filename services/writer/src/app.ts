@@ -83,7 +83,7 @@ export function createWriter(deps: WriterDeps): Component {
       if (!deps.clickhouse) await clickhouse.close();
     },
     health: () => [
-      { name: 'writer-consuming', check: () => consuming },
+      { name: 'writer-consuming', check: () => consuming && loop.healthy },
       { name: 'clickhouse', check: async () => (await clickhouse.ping()).success },
     ],
   };

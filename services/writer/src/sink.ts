@@ -26,6 +26,8 @@ export class RowsRejected extends Error {
 export interface InsertGuard {
   isActive: () => boolean;
   whileWaiting: () => Promise<void>;
+  /** Aborted when the writer gives up (isActive turned false). */
+  stopped?: AbortSignal;
 }
 
 export interface RetryPolicy {
