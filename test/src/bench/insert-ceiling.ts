@@ -69,6 +69,8 @@ export type InsertFormatName = keyof typeof INSERT_FORMATS;
 
 export interface CeilingRun {
   format: InsertFormatName;
+  /** Inserts running at once. */
+  inFlight: number;
   inserts: number;
   insertSec: number;
   rowsPerSec: number;
@@ -76,11 +78,18 @@ export interface CeilingRun {
   cpuMsPer1000Rows: CpuByProcess;
 }
 
+/**
+ * With `inFlight` > 1 every batch is made first, then `inFlight` inserts run at once, and the
+ * rate is over the wall time of that phase (the writer overlaps two inserts, so its ceiling must
+ * be allowed to as well).
+ */
 export async function insertCeiling(
-  o: { stack: LocalStack; clickhouse: ClickHouseClient; logger: Logger; db: string; batchRows: number },
+  o: { stack: LocalStack; clickhouse: ClickHouseClient; logger: Logger; db: string; batchRows: number; inFlight?: number },
   messages: readonly KafkaMessage[],
   formatName: InsertFormatName,
 ): Promise<CeilingRun> {
+  const inFlight = o.inFlight ?? 1;
+  if (inFlight > 1) return concurrentCeiling(o, messages, formatName, inFlight);
   const format = INSERT_FORMATS[formatName] as InsertFormat<unknown>;
   const table = `${o.db}.scalars`;
   progress(`ceiling (${formatName}): the same rows straight into ${table}, ${int(o.batchRows)} per insert`);
@@ -114,6 +123,7 @@ export async function insertCeiling(
   const insertSec = durations.reduce((s, d) => s + d, 0) / 1000;
   const run: CeilingRun = {
     format: formatName,
+    inFlight: 1,
     inserts: durations.length,
     insertSec,
     rowsPerSec: total / insertSec,
@@ -121,5 +131,53 @@ export async function insertCeiling(
     cpuMsPer1000Rows: msPerThousand(cpu, total),
   };
   progress(`ceiling (${formatName}): ${int(total)} rows in ${insertSec.toFixed(1)} s of inserts: ${int(run.rowsPerSec)} rows/s`);
+  return run;
+}
+
+async function concurrentCeiling(
+  o: { stack: LocalStack; clickhouse: ClickHouseClient; logger: Logger; db: string; batchRows: number },
+  messages: readonly KafkaMessage[],
+  formatName: InsertFormatName,
+  inFlight: number,
+): Promise<CeilingRun> {
+  const format = INSERT_FORMATS[formatName] as InsertFormat<unknown>;
+  const table = `${o.db}.scalars`;
+  progress(`ceiling (${formatName}, ${inFlight} in flight): the same rows straight into ${table}, ${int(o.batchRows)} per insert`);
+  await migrate({ url: o.stack.clickhouseUrl, database: o.db }, { logger: o.logger });
+  const batches: unknown[][] = [[]];
+  for (let m = 0; m < messages.length; m++) {
+    for (const row of format.rows((messages[m] as KafkaMessage).value, m)) {
+      let last = batches[batches.length - 1] as unknown[];
+      if (last.length >= o.batchRows) batches.push((last = []));
+      last.push(row);
+    }
+  }
+  const total = batches.reduce((n, b) => n + b.length, 0);
+  const durations: number[] = [];
+  const before: CpuByProcess = { 'bench (client)': ownCpuSeconds(), ...(await stackCpuSeconds(o.stack)) };
+  const t0 = performance.now();
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    for (let i = next++; i < batches.length; i = next++) {
+      const t = performance.now();
+      await format.insert(o.clickhouse, table, batches[i] as unknown[]);
+      durations.push(performance.now() - t);
+    }
+  };
+  await Promise.all(Array.from({ length: inFlight }, worker));
+  const insertSec = (performance.now() - t0) / 1000;
+  const cpu = cpuBetween(before, { 'bench (client)': ownCpuSeconds(), ...(await stackCpuSeconds(o.stack)) });
+  const stored = await countRows(o.clickhouse, table);
+  if (stored !== total) throw new Error(`ceiling: ${stored} rows stored of ${total} inserted`);
+  const run: CeilingRun = {
+    format: formatName,
+    inFlight,
+    inserts: durations.length,
+    insertSec,
+    rowsPerSec: total / insertSec,
+    insertMs: summarize(durations),
+    cpuMsPer1000Rows: msPerThousand(cpu, total),
+  };
+  progress(`ceiling (${formatName}, ${inFlight} in flight): ${int(total)} rows in ${insertSec.toFixed(1)} s: ${int(run.rowsPerSec)} rows/s`);
   return run;
 }
