@@ -71,3 +71,8 @@ export function dict<V>(): Record<string, V> {
 export function child<V>(parent: Record<string, Record<string, V>>, key: string): Record<string, V> {
   return (parent[key] ??= dict<V>());
 }
+
+/** ClickHouse's string order (bytes of UTF-8), which JavaScript's < (UTF-16 units) differs from. */
+export function byteOrder(a: string, b: string): number {
+  return a === b ? 0 : Buffer.compare(Buffer.from(a), Buffer.from(b));
+}

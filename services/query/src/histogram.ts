@@ -1,6 +1,6 @@
 import type { RequestContext } from '@trackstream/api';
 import type { RouteDeps } from './deps';
-import { float } from './events';
+import { byteOrder, float } from './events';
 
 /** One variant's curve: `x` ascending; `y_min`/`y_max` are ours (the reference returns x/y only). */
 export interface Series {
@@ -289,9 +289,4 @@ async function readExact(deps: RouteDeps, ctx: RequestContext, curves: readonly 
 
 function curveId(c: Curve): string {
   return JSON.stringify([c.task, c.metric, c.variant]);
-}
-
-/** ClickHouse's string order (bytes of UTF-8), which JavaScript's < (UTF-16 units) differs from. */
-function byteOrder(a: string, b: string): number {
-  return a === b ? 0 : Buffer.compare(Buffer.from(a), Buffer.from(b));
 }

@@ -1,6 +1,6 @@
 import { objectEndpoint, type RequestContext } from '@trackstream/api';
 import type { RouteDeps } from '../deps';
-import { float } from '../events';
+import { byteOrder, float } from '../events';
 import { checkTask, requestSchema } from '../requests';
 
 const LAST = 100;
@@ -145,9 +145,4 @@ async function readTails(
 
 function curveId(c: { metric: string; variant: string }): string {
   return JSON.stringify([c.metric, c.variant]);
-}
-
-/** ClickHouse's string order (bytes of UTF-8), which JavaScript's < (UTF-16 units) differs from. */
-function byteOrder(a: string, b: string): number {
-  return a === b ? 0 : Buffer.compare(Buffer.from(a), Buffer.from(b));
 }
