@@ -177,40 +177,50 @@ export function shardingKey(body: string, table: string): string {
   return key.join(', ');
 }
 
-function matchingParen(s: string, open: number): number {
+/**
+ * Walks `s` from `from`, skipping quoted text (with backslash escapes), and calls `visit` with
+ * each other character's index and the parenthesis depth after it; stops when `visit` says so.
+ */
+function scanOutsideQuotes(s: string, from: number, visit: (i: number, c: string, depth: number) => boolean | void): void {
   let depth = 0;
   let quote = '';
-  for (let i = open; i < s.length; i++) {
-    const c = s[i];
+  for (let i = from; i < s.length; i++) {
+    const c = s[i] as string;
     if (quote) {
       if (c === '\\') i++;
       else if (c === quote) quote = '';
-    } else if (c === "'" || c === '"' || c === '`') quote = c;
+      continue;
+    }
+    if (c === "'" || c === '"' || c === '`') quote = c;
     else if (c === '(') depth++;
-    else if (c === ')' && --depth === 0) return i;
+    else if (c === ')') depth--;
+    if (visit(i, c, depth) === true) return;
   }
-  throw new Error(`unbalanced parentheses in: ${s.slice(0, 80)}`);
+}
+
+function matchingParen(s: string, open: number): number {
+  let close = -1;
+  scanOutsideQuotes(s, open, (i, c, depth) => {
+    if (c === ')' && depth === 0) {
+      close = i;
+      return true;
+    }
+    return false;
+  });
+  if (close < 0) throw new Error(`unbalanced parentheses in: ${s.slice(0, 80)}`);
+  return close;
 }
 
 /** Splits on commas outside parentheses and quotes. */
 export function splitTopLevel(s: string): string[] {
   const out: string[] = [];
-  let depth = 0;
-  let quote = '';
   let start = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s[i];
-    if (quote) {
-      if (c === '\\') i++;
-      else if (c === quote) quote = '';
-    } else if (c === "'" || c === '"' || c === '`') quote = c;
-    else if (c === '(') depth++;
-    else if (c === ')') depth--;
-    else if (c === ',' && depth === 0) {
+  scanOutsideQuotes(s, 0, (i, c, depth) => {
+    if (c === ',' && depth === 0) {
       out.push(s.slice(start, i));
       start = i + 1;
     }
-  }
+  });
   out.push(s.slice(start));
   return out;
 }
