@@ -112,7 +112,9 @@ async function readTails(
   const groups = new Map<bigint, CurveStats[]>();
   for (const c of curves) {
     const start = from.get(curveId(c)) as bigint;
-    groups.set(start, [...(groups.get(start) ?? []), c]);
+    const group = groups.get(start);
+    if (group) group.push(c);
+    else groups.set(start, [c]);
   }
   const ordered = [...groups.entries()].sort((a, b) => b[1].length - a[1].length);
   const params: Record<string, unknown> = { task };
