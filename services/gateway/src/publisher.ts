@@ -17,9 +17,9 @@ function recordBytes(m: OutgoingMessage): number {
 }
 
 /**
- * An upper bound of an event's encoded size (JSON escapes a UTF-16 unit in at most 6 bytes, and
- * writes a number in at most 25 with its comma), so that exact sizes are computed only for the
- * rare event that might be too large.
+ * An upper bound of an event's encoded size (a UTF-16 unit takes at most 6 bytes, as a JSON
+ * escape in the message header, and 3 in a UTF-8 line; a number at most 25 with its comma), so
+ * that exact sizes are computed only for the rare event that might be too large.
  */
 function sizeBound(tenant: string, e: Event): number {
   // The envelope, the kind, timestamp, iter and a scalar's value: well under 256 bytes.
@@ -53,7 +53,7 @@ export class Publisher {
 
   /**
    * Whether Kafka could never take `e`: alone in its message it is over MAX_PRODUCE_BYTES (an
-   * event under the body limit can encode larger: `-0` and NaN values grow). Such an event is
+   * event under the body limit can encode larger: a value sent as `1e20` is written in full). Such an event is
    * a bad event, not a reason to answer 503 (the SDK would retry it forever).
    */
   tooLarge(tenant: string, e: Event, receivedAt: number): boolean {
