@@ -1,7 +1,9 @@
 /**
  * Insert-row types of the event tables and the value conversions ClickHouse needs on the way in
- * and out: non-finite floats, DateTime64(3) from epoch milliseconds, 64-bit integers as strings.
+ * and out: non-finite floats, 64-bit integers as strings (DateTime64 text: event-schema's tsv.ts).
  */
+
+import { fromTsvFloat } from '@trackstream/event-schema';
 
 export type EventTable = 'scalars' | 'vectors' | 'images' | 'plots' | 'logs';
 export const EVENT_TABLES: readonly EventTable[] = ['scalars', 'vectors', 'images', 'plots', 'logs'];
@@ -20,20 +22,7 @@ export function toCHFloat(v: number): CHFloat {
 /** Reads a Float64 as ClickHouse returns it with output_format_json_quote_denormals=1. */
 export function fromCHFloat(v: number | string | null): number {
   if (typeof v === 'number') return v;
-  switch (v) {
-    case 'nan':
-    case '-nan':
-      return Number.NaN;
-    case 'inf':
-    case '+inf':
-      return Number.POSITIVE_INFINITY;
-    case '-inf':
-      return Number.NEGATIVE_INFINITY;
-    case null:
-      return Number.NaN;
-    default:
-      return Number(v);
-  }
+  return v === null ? Number.NaN : fromTsvFloat(v);
 }
 
 /** Reads DateTime64(3) selected as toUnixTimestamp64Milli(...) (a quoted Int64). */

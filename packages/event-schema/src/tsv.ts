@@ -25,12 +25,14 @@ export function tsvFloat(v: number): string {
   return v > 0 ? 'inf' : '-inf';
 }
 
-/** The number a tsvFloat field stands for; NaN for text that is not one. */
+/** The number a tsvFloat field (or ClickHouse's text of a Float64) stands for; NaN for text that is not one. */
 export function fromTsvFloat(s: string): number {
   switch (s) {
     case 'nan':
+    case '-nan':
       return Number.NaN;
     case 'inf':
+    case '+inf':
       return Number.POSITIVE_INFINITY;
     case '-inf':
       return Number.NEGATIVE_INFINITY;
