@@ -79,9 +79,9 @@ export interface CeilingRun {
 }
 
 /**
- * With `inFlight` > 1 every batch is made first, then `inFlight` inserts run at once, and the
- * rate is over the wall time of that phase (the writer overlaps two inserts, so its ceiling must
- * be allowed to as well).
+ * Every batch is made first (only the inserts are timed), then `inFlight` inserts run at once
+ * (1 by default; the writer overlaps two, so its ceiling must be allowed to as well); the rate is
+ * over the wall time of that phase.
  */
 export async function insertCeiling(
   o: { stack: LocalStack; clickhouse: ClickHouseClient; logger: Logger; db: string; batchRows: number; inFlight?: number },
@@ -89,60 +89,10 @@ export async function insertCeiling(
   formatName: InsertFormatName,
 ): Promise<CeilingRun> {
   const inFlight = o.inFlight ?? 1;
-  if (inFlight > 1) return concurrentCeiling(o, messages, formatName, inFlight);
   const format = INSERT_FORMATS[formatName] as InsertFormat<unknown>;
   const table = `${o.db}.scalars`;
-  progress(`ceiling (${formatName}): the same rows straight into ${table}, ${int(o.batchRows)} per insert`);
-  await migrate({ url: o.stack.clickhouseUrl, database: o.db }, { logger: o.logger });
-  const durations: number[] = [];
-  const cpu: CpuByProcess = {};
-  const sample = async (): Promise<CpuByProcess> => ({ 'bench (client)': ownCpuSeconds(), ...(await stackCpuSeconds(o.stack)) });
-  let rows: unknown[] = [];
-  let total = 0;
-  const insert = async (): Promise<void> => {
-    const before = await sample();
-    const t0 = performance.now();
-    await format.insert(o.clickhouse, table, rows);
-    durations.push(performance.now() - t0);
-    for (const [name, s] of Object.entries(cpuBetween(before, await sample()))) cpu[name] = (cpu[name] ?? 0) + s;
-    total += rows.length;
-    rows = [];
-  };
-  const stopTicker = every(2000, () => `ceiling (${formatName}): ${int(total)} rows inserted`);
-  try {
-    for (let m = 0; m < messages.length; m++) {
-      for (const row of format.rows((messages[m] as KafkaMessage).value, m)) rows.push(row);
-      if (rows.length >= o.batchRows) await insert();
-    }
-    if (rows.length > 0) await insert();
-  } finally {
-    stopTicker();
-  }
-  const stored = await countRows(o.clickhouse, table);
-  if (stored !== total) throw new Error(`ceiling: ${stored} rows stored of ${total} inserted`);
-  const insertSec = durations.reduce((s, d) => s + d, 0) / 1000;
-  const run: CeilingRun = {
-    format: formatName,
-    inFlight: 1,
-    inserts: durations.length,
-    insertSec,
-    rowsPerSec: total / insertSec,
-    insertMs: summarize(durations),
-    cpuMsPer1000Rows: msPerThousand(cpu, total),
-  };
-  progress(`ceiling (${formatName}): ${int(total)} rows in ${insertSec.toFixed(1)} s of inserts: ${int(run.rowsPerSec)} rows/s`);
-  return run;
-}
-
-async function concurrentCeiling(
-  o: { stack: LocalStack; clickhouse: ClickHouseClient; logger: Logger; db: string; batchRows: number },
-  messages: readonly KafkaMessage[],
-  formatName: InsertFormatName,
-  inFlight: number,
-): Promise<CeilingRun> {
-  const format = INSERT_FORMATS[formatName] as InsertFormat<unknown>;
-  const table = `${o.db}.scalars`;
-  progress(`ceiling (${formatName}, ${inFlight} in flight): the same rows straight into ${table}, ${int(o.batchRows)} per insert`);
+  const label = `ceiling (${formatName}${inFlight > 1 ? `, ${inFlight} in flight` : ''})`;
+  progress(`${label}: the same rows straight into ${table}, ${int(o.batchRows)} per insert`);
   await migrate({ url: o.stack.clickhouseUrl, database: o.db }, { logger: o.logger });
   const batches: unknown[][] = [[]];
   for (let m = 0; m < messages.length; m++) {
@@ -154,7 +104,10 @@ async function concurrentCeiling(
   }
   const total = batches.reduce((n, b) => n + b.length, 0);
   const durations: number[] = [];
-  const before: CpuByProcess = { 'bench (client)': ownCpuSeconds(), ...(await stackCpuSeconds(o.stack)) };
+  let inserted = 0;
+  const sample = async (): Promise<CpuByProcess> => ({ 'bench (client)': ownCpuSeconds(), ...(await stackCpuSeconds(o.stack)) });
+  const before = await sample();
+  const stopTicker = every(2000, () => `${label}: ${int(inserted)} rows inserted`);
   const t0 = performance.now();
   let next = 0;
   const worker = async (): Promise<void> => {
@@ -162,11 +115,16 @@ async function concurrentCeiling(
       const t = performance.now();
       await format.insert(o.clickhouse, table, batches[i] as unknown[]);
       durations.push(performance.now() - t);
+      inserted += (batches[i] as unknown[]).length;
     }
   };
-  await Promise.all(Array.from({ length: inFlight }, worker));
+  try {
+    await Promise.all(Array.from({ length: inFlight }, worker));
+  } finally {
+    stopTicker();
+  }
   const insertSec = (performance.now() - t0) / 1000;
-  const cpu = cpuBetween(before, { 'bench (client)': ownCpuSeconds(), ...(await stackCpuSeconds(o.stack)) });
+  const cpu = cpuBetween(before, await sample());
   const stored = await countRows(o.clickhouse, table);
   if (stored !== total) throw new Error(`ceiling: ${stored} rows stored of ${total} inserted`);
   const run: CeilingRun = {
@@ -178,6 +136,6 @@ async function concurrentCeiling(
     insertMs: summarize(durations),
     cpuMsPer1000Rows: msPerThousand(cpu, total),
   };
-  progress(`ceiling (${formatName}, ${inFlight} in flight): ${int(total)} rows in ${insertSec.toFixed(1)} s: ${int(run.rowsPerSec)} rows/s`);
+  progress(`${label}: ${int(total)} rows in ${insertSec.toFixed(1)} s of inserts: ${int(run.rowsPerSec)} rows/s`);
   return run;
 }
