@@ -7,8 +7,7 @@ Node client ``@clickhouse/client`` (v1.x) uses, so that client works unchanged:
 
 * ``GET /ping``, ``GET /`` (no query), ``GET /replicas_status`` -> ``Ok.``
 * ``POST /`` and ``GET /?query=...`` with URL parameters ``query``, ``database``,
-  ``query_id``, ``default_format``, ``session_id``/``session_timeout``/
-  ``session_check``/``close_session``, ``param_<name>`` (query parameters) and
+  ``query_id``, ``default_format``, ``param_<name>`` (query parameters) and
   any other parameter as a ClickHouse setting. For POST, the body is appended to
   the ``query`` parameter after a newline (how INSERT data is sent), or is the
   whole SQL when there is no ``query`` parameter. ``multipart/form-data`` bodies
@@ -37,7 +36,8 @@ Design notes (the "why"):
   (INSERT ... FORMAT, existing SETTINGS/FORMAT clauses). A connection whose
   session state was changed (by us or by the statement itself: SET, USE,
   temporary tables, ...) is closed instead of being returned to the pool, so
-  HTTP requests stay stateless like on a real server. Opening a connection to
+  HTTP requests stay stateless like on a real server (sessions, ``session_id``,
+  are not served: nothing of ours uses them). Opening a connection to
   the running engine costs about a millisecond.
 * chDB's streaming API runs a fresh output format per block, so only formats
   whose output is a plain concatenation of rows (JSONEachRow, TSV, CSV,
@@ -97,9 +97,6 @@ SEND_TIMEOUT_S = 300
 BODY_PIECE = 1 << 20
 # Idle pooled chDB connections kept open for reuse.
 MAX_IDLE_CONNECTIONS = 16
-# clickhouse-server's default/maximum for session_timeout (seconds).
-DEFAULT_SESSION_TIMEOUT_S = 60
-MAX_SESSION_TIMEOUT_S = 3600
 
 # Settings whose chDB default differs from clickhouse-server 26.9's default.
 # chDB enables async inserts (which also makes every small insert wait for the
@@ -119,10 +116,6 @@ HTTP_HANDLER_PARAMS = frozenset(
         "database",
         "default_format",
         "query_id",
-        "session_id",
-        "session_timeout",
-        "session_check",
-        "close_session",
         "user",
         "password",
         "quota_key",
@@ -154,9 +147,6 @@ ERR_NOT_IMPLEMENTED = 48
 ERR_READONLY = 164
 ERR_ZLIB_INFLATE_FAILED = 354
 ERR_CANNOT_DECOMPRESS = 271
-ERR_SESSION_NOT_FOUND = 372
-ERR_SESSION_IS_LOCKED = 373
-ERR_INVALID_SESSION_TIMEOUT = 374
 ERR_BAD_ARGUMENTS = 36
 ERR_STD_EXCEPTION = 1001
 
@@ -168,9 +158,6 @@ ERROR_NAMES: dict[int, str] = {
     ERR_READONLY: "READONLY",
     ERR_ZLIB_INFLATE_FAILED: "ZLIB_INFLATE_FAILED",
     ERR_CANNOT_DECOMPRESS: "CANNOT_DECOMPRESS",
-    ERR_SESSION_NOT_FOUND: "SESSION_NOT_FOUND",
-    ERR_SESSION_IS_LOCKED: "SESSION_IS_LOCKED",
-    ERR_INVALID_SESSION_TIMEOUT: "INVALID_SESSION_TIMEOUT",
     ERR_BAD_ARGUMENTS: "BAD_ARGUMENTS",
     ERR_STD_EXCEPTION: "STD_EXCEPTION",
 }
@@ -742,43 +729,19 @@ def parse_multipart(content_type: str, body: bytes) -> dict[str, str]:
 # ----------------------------------------------------------------- engine and pool
 
 
-class Session:
-    """A named HTTP session (session_id): one chDB connection kept between requests."""
-
-    def __init__(self, conn: Any, timeout: float) -> None:
-        self.conn = conn
-        self.timeout = timeout
-        self.lock = threading.Lock()
-        self.last_used = time.monotonic()
-
-
 class Lease:
     """A chDB connection handed to one request, with the state it must undo."""
 
-    def __init__(self, engine: Engine, conn: Any, session: Session | None = None) -> None:
+    def __init__(self, engine: Engine, conn: Any) -> None:
         self.engine = engine
         self.conn = conn
-        self.session = session
-        # Pool connections only: False once the session state was changed.
+        # False once the session state was changed.
         self.reusable = True
-        self._restore_settings: dict[str, str] = {}
-        self._restore_database: str | None = None
 
     def prepare(self, database: str | None, settings: dict[str, str]) -> None:
         """Make `database` current and apply `settings` for this request."""
         conn = self.conn
         try:
-            if self.session is not None:
-                # Settings/database given in the URL apply to this query only,
-                # so remember the session's values to restore them afterwards.
-                if database:
-                    self._restore_database = (
-                        conn.query("SELECT currentDatabase()", "TSVRaw").bytes().decode().rstrip("\n")
-                    )
-                if settings:
-                    getters = ", ".join(f"toString(getSetting({quote_literal(k)}))" for k in settings)
-                    row = conn.query(f"SELECT [{getters}]", "JSONCompactEachRow").bytes()
-                    self._restore_settings = dict(zip(settings, json.loads(row)[0]))
             if database:
                 self.reusable = False
                 conn.query("USE " + quote_identifier(database))
@@ -789,26 +752,11 @@ class Lease:
             raise engine_error(exc) from exc
 
     def release(self) -> None:
-        if self.session is None:
-            self.engine.release(self.conn, self.reusable)
-            return
-        session = self.session
-        try:
-            if self._restore_settings:
-                self.conn.query(
-                    "SET " + ", ".join(f"{k} = {quote_literal(v)}" for k, v in self._restore_settings.items())
-                )
-            if self._restore_database is not None:
-                self.conn.query("USE " + quote_identifier(self._restore_database))
-        except CHDB_ERRORS as exc:
-            LOG.warning("could not restore session state, closing the session: %s", exc)
-            self.engine.close_session(session)
-        session.last_used = time.monotonic()
-        session.lock.release()
+        self.engine.release(self.conn, self.reusable)
 
 
 class Engine:
-    """The chDB engine: an anchor connection, a pool of idle ones and sessions."""
+    """The chDB engine: an anchor connection and a pool of idle ones."""
 
     def __init__(self, path: str) -> None:
         import chdb
@@ -817,9 +765,8 @@ class Engine:
         self._core = chdb_core
         self.chdb_version = str(getattr(chdb, "__version__", "?"))
         self._path = path
-        self._lock = threading.Lock()  # guards the pool, the sessions and connect/close
+        self._lock = threading.Lock()  # guards the pool and connect/close
         self._idle: list[Any] = []
-        self._sessions: dict[str, Session] = {}
         self._closed = False
         # The engine lives as long as one connection is open; this one is never
         # used by requests, so pooled connections can come and go freely.
@@ -860,43 +807,6 @@ class Engine:
         except Exception as exc:
             LOG.warning("closing a chDB connection failed: %s", exc)
 
-    def acquire_session(self, session_id: str, timeout: float, check: bool) -> Lease:
-        now = time.monotonic()
-        with self._lock:
-            if self._closed:
-                raise CHError(ERR_STD_EXCEPTION, "Server is shutting down")
-            # Expire idle sessions (lazily, like the real server's session pool).
-            for sid, sess in list(self._sessions.items()):
-                if sid != session_id and now - sess.last_used > sess.timeout and not sess.lock.locked():
-                    del self._sessions[sid]
-                    self._close_conn(sess.conn)
-            session = self._sessions.get(session_id)
-            if (
-                session is not None
-                and now - session.last_used > session.timeout
-                and not session.lock.locked()
-            ):
-                del self._sessions[session_id]
-                self._close_conn(session.conn)
-                session = None
-            if session is None:
-                if check:
-                    raise CHError(ERR_SESSION_NOT_FOUND, f"Session {session_id} not found")
-                session = Session(self._connect(), timeout)
-                self._sessions[session_id] = session
-            if not session.lock.acquire(blocking=False):
-                raise CHError(ERR_SESSION_IS_LOCKED, f"Session {session_id} is locked by a concurrent client")
-            session.timeout = timeout
-        return Lease(self, session.conn, session)
-
-    def close_session(self, session: Session) -> None:
-        """Forget a session and close its connection (idempotent)."""
-        with self._lock:
-            for sid, sess in list(self._sessions.items()):
-                if sess is session:
-                    del self._sessions[sid]
-                    self._close_conn(session.conn)
-
     def close(self) -> None:
         """Close every connection; the last close shuts the engine down (flushes data)."""
         with self._lock:
@@ -906,9 +816,6 @@ class Engine:
             for conn in self._idle:
                 self._close_conn(conn)
             self._idle.clear()
-            for sess in self._sessions.values():
-                self._close_conn(sess.conn)
-            self._sessions.clear()
             self._close_conn(self._anchor)
 
 
@@ -924,10 +831,6 @@ class QueryRequest:
         self.database: str | None = headers.get("X-ClickHouse-Database") or None
         self.default_format = headers.get("X-ClickHouse-Format") or "TabSeparated"
         self.query_id = ""
-        self.session_id: str | None = None
-        self.session_timeout = float(DEFAULT_SESSION_TIMEOUT_S)
-        self.session_check = False
-        self.close_session = False
         self.compress_response = False
         self.compression_level = 3
         self.wait_end_of_query = False
@@ -947,22 +850,6 @@ class QueryRequest:
             self.default_format = value or self.default_format
         elif name == "query_id":
             self.query_id = value
-        elif name == "session_id":
-            self.session_id = value or None
-        elif name == "session_timeout":
-            try:
-                self.session_timeout = float(value)
-            except ValueError:
-                raise CHError(ERR_INVALID_SESSION_TIMEOUT, f"Invalid session timeout: '{value}'") from None
-            if not 0 <= self.session_timeout <= MAX_SESSION_TIMEOUT_S:
-                raise CHError(
-                    ERR_INVALID_SESSION_TIMEOUT,
-                    f"Session timeout '{value}' is larger than max_session_timeout: {MAX_SESSION_TIMEOUT_S}",
-                )
-        elif name == "session_check":
-            self.session_check = _truthy(value)
-        elif name == "close_session":
-            self.close_session = _truthy(value)
         elif name == "enable_http_compression":
             self.compress_response = _truthy(value)
         elif name == "http_zlib_compression_level":
@@ -1184,18 +1071,11 @@ class ChdbHandler(BaseHTTPRequestHandler):
 
         if not classify_sql.strip():
             raise CHError(ERR_SYNTAX_ERROR, "Empty query")
-        lease = self._lease(engine, req)
+        lease = engine.acquire()
         try:
             self._execute(lease, req, body, sql, classify_sql, insert_split)
         finally:
             lease.release()
-            if lease.session is not None and req.close_session:
-                engine.close_session(lease.session)
-
-    def _lease(self, engine: Engine, req: QueryRequest) -> Lease:
-        if req.session_id:
-            return engine.acquire_session(req.session_id, req.session_timeout, req.session_check)
-        return engine.acquire()
 
     def _execute(
         self,
