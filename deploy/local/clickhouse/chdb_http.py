@@ -13,9 +13,9 @@ Node client ``@clickhouse/client`` (v1.x) uses, so that client works unchanged:
   whole SQL when there is no ``query`` parameter. ``multipart/form-data`` bodies
   (the client's ``use_multipart_params``) are accepted too.
 * request bodies with ``Content-Length`` or ``Transfer-Encoding: chunked``,
-  optionally ``Content-Encoding: gzip``/``deflate``/``xz``/``bz2``;
-  gzip/deflate responses when ``enable_http_compression=1`` and the client sends
-  ``Accept-Encoding``.
+  uncompressed: our clients compress neither requests nor responses, so a
+  ``Content-Encoding`` is refused and ``enable_http_compression`` is an ordinary
+  setting (the response is not compressed, which the client accepts).
 * response headers ``X-ClickHouse-Query-Id``, ``-Format``, ``-Summary``,
   ``-Timezone``, ``-Exception-Code``; error bodies and HTTP status codes as the
   real server sends them; mid-stream errors use the ``X-ClickHouse-Exception-Tag``
@@ -56,17 +56,15 @@ Design notes (the "why"):
 Not supported (accepted and ignored where the real server would accept them):
 authentication (any user/password is accepted), progress headers
 (``send_progress_in_http_headers``), ``query_id`` uniqueness and KILL QUERY by
-id, external tables in multipart bodies, brotli/zstd/lz4 compression.
+id, external tables in multipart bodies, compression.
 """
 
 from __future__ import annotations
 
 import argparse
-import bz2
 import contextlib
 import json
 import logging
-import lzma
 import os
 import re
 import secrets
@@ -76,7 +74,6 @@ import sys
 import threading
 import time
 import uuid
-import zlib
 from collections.abc import Iterator
 from email.parser import BytesParser
 from email.policy import HTTP as EMAIL_HTTP_POLICY
@@ -126,8 +123,6 @@ HTTP_HANDLER_PARAMS = frozenset(
         "compress",
         "decompress",
         "client_protocol_version",
-        "enable_http_compression",
-        "http_zlib_compression_level",
         "send_progress_in_http_headers",
         "http_headers_progress_interval_ms",
         "http_wait_end_of_query",
@@ -145,8 +140,6 @@ ERR_UNKNOWN_SETTING = 115
 ERR_UNKNOWN_COMPRESSION_METHOD = 89
 ERR_NOT_IMPLEMENTED = 48
 ERR_READONLY = 164
-ERR_ZLIB_INFLATE_FAILED = 354
-ERR_CANNOT_DECOMPRESS = 271
 ERR_BAD_ARGUMENTS = 36
 ERR_STD_EXCEPTION = 1001
 
@@ -156,8 +149,6 @@ ERROR_NAMES: dict[int, str] = {
     ERR_UNKNOWN_COMPRESSION_METHOD: "UNKNOWN_COMPRESSION_METHOD",
     ERR_NOT_IMPLEMENTED: "NOT_IMPLEMENTED",
     ERR_READONLY: "READONLY",
-    ERR_ZLIB_INFLATE_FAILED: "ZLIB_INFLATE_FAILED",
-    ERR_CANNOT_DECOMPRESS: "CANNOT_DECOMPRESS",
     ERR_BAD_ARGUMENTS: "BAD_ARGUMENTS",
     ERR_STD_EXCEPTION: "STD_EXCEPTION",
 }
@@ -538,77 +529,13 @@ def header_length(data: bytes, lines: int, csv: bool) -> int:
     return pos
 
 
-# ---------------------------------------------------------------- compression helpers
-
-
-class _Decoder:
-    """Incremental request-body decompressor for one Content-Encoding."""
-
-    def __init__(self, encoding: str) -> None:
-        self.encoding = encoding
-        self._obj: Any = self._new()
-
-    def _new(self) -> Any:
-        if self.encoding in ("gzip", "x-gzip", "deflate"):
-            return zlib.decompressobj(32 + zlib.MAX_WBITS)  # auto-detects gzip/zlib header
-        if self.encoding in ("xz", "lzma"):
-            return lzma.LZMADecompressor()
-        if self.encoding in ("bz2", "bzip2"):
-            return bz2.BZ2Decompressor()
-        raise CHError(ERR_UNKNOWN_COMPRESSION_METHOD, f"Unknown compression method: {self.encoding}")
-
-    def feed(self, data: bytes) -> bytes:
-        out: list[bytes] = []
-        try:
-            while data:
-                out.append(self._obj.decompress(data))
-                if not self._obj.eof:
-                    break
-                # Concatenated members (e.g. several gzip streams): start a new one.
-                data = self._obj.unused_data
-                self._obj = self._new()
-        except (zlib.error, lzma.LZMAError, OSError, EOFError) as exc:
-            code = ERR_ZLIB_INFLATE_FAILED if isinstance(exc, zlib.error) else ERR_CANNOT_DECOMPRESS
-            raise CHError(code, f"Cannot decompress request body ({self.encoding}): {exc}") from exc
-        return b"".join(out)
-
-    def finish(self) -> bytes:
-        # Only zlib's decompressor buffers output that needs flushing.
-        return self._obj.flush() if hasattr(self._obj, "flush") else b""
-
-
-class _Encoder:
-    """Response-body compressor (gzip or deflate as HTTP defines them)."""
-
-    def __init__(self, encoding: str, level: int) -> None:
-        self.encoding = encoding
-        wbits = 16 + zlib.MAX_WBITS if encoding == "gzip" else zlib.MAX_WBITS
-        self._obj = zlib.compressobj(level, zlib.DEFLATED, wbits)
-
-    def feed(self, data: bytes, flush: bool) -> bytes:
-        out = self._obj.compress(data)
-        # Sync-flush streamed chunks so the client can decode rows as they arrive.
-        return out + self._obj.flush(zlib.Z_SYNC_FLUSH) if flush else out
-
-    def finish(self) -> bytes:
-        return self._obj.flush(zlib.Z_FINISH)
-
-
-def choose_response_encoding(accept_encoding: str) -> str | None:
-    codecs = [part.split(";")[0].strip().lower() for part in accept_encoding.split(",")]
-    for name in ("gzip", "deflate"):
-        if name in codecs:
-            return name
-    return None
-
-
 # ---------------------------------------------------------------------- request body
 
 
 class RequestBody:
-    """The request body as an iterator of decoded byte pieces.
+    """The request body as an iterator of byte pieces.
 
-    Handles Content-Length and chunked transfer encoding plus Content-Encoding.
+    Handles Content-Length and chunked transfer encoding.
     Tiny pieces (clients may send very small HTTP chunks) are coalesced.
     ``drain()`` consumes whatever is left so a keep-alive connection stays in
     sync after an error.
@@ -622,11 +549,12 @@ class RequestBody:
             self._remaining = 0 if self._chunked else int(length or 0)
         except ValueError:
             raise CHError(ERR_BAD_ARGUMENTS, f"Invalid Content-Length: {length}") from None
+        # Our clients never compress requests; refusing beats running compressed bytes as SQL.
         encoding = (headers.get("Content-Encoding") or "").strip().lower()
-        self._decoder = _Decoder(encoding) if encoding not in ("", "identity") else None
-        self._raw = self._raw_pieces()
-        # One generator of decoded pieces, shared by is_empty() and __iter__().
-        self._pieces = self._decoded()
+        if encoding not in ("", "identity"):
+            raise CHError(ERR_UNKNOWN_COMPRESSION_METHOD, f"Unknown compression method: {encoding}")
+        # One generator, shared by is_empty(), __iter__() and drain().
+        self._pieces = self._raw_pieces()
         self._peeked: bytes | None = None
 
     def _raw_pieces(self) -> Iterator[bytes]:
@@ -666,17 +594,6 @@ class RequestBody:
             if read(2) not in (b"\r\n", b"\n"):
                 raise ClientGone("malformed chunk terminator")
 
-    def _decoded(self) -> Iterator[bytes]:
-        for piece in self._raw:
-            if self._decoder is not None:
-                piece = self._decoder.feed(piece)
-            if piece:
-                yield piece
-        if self._decoder is not None:
-            tail = self._decoder.finish()
-            if tail:
-                yield tail
-
     def is_empty(self) -> bool:
         """True if the body has no data (reads at most its first piece)."""
         if self._peeked is None:
@@ -702,8 +619,8 @@ class RequestBody:
         return b"".join(self)
 
     def drain(self) -> None:
-        """Discard the rest of the raw body (without decoding it)."""
-        for _ in self._raw:
+        """Discard the rest of the body."""
+        for _ in self._pieces:
             pass
 
 
@@ -831,8 +748,6 @@ class QueryRequest:
         self.database: str | None = headers.get("X-ClickHouse-Database") or None
         self.default_format = headers.get("X-ClickHouse-Format") or "TabSeparated"
         self.query_id = ""
-        self.compress_response = False
-        self.compression_level = 3
         self.wait_end_of_query = False
         self.query_params: dict[str, str] = {}
         self.settings: dict[str, str] = {}
@@ -850,11 +765,6 @@ class QueryRequest:
             self.default_format = value or self.default_format
         elif name == "query_id":
             self.query_id = value
-        elif name == "enable_http_compression":
-            self.compress_response = _truthy(value)
-        elif name == "http_zlib_compression_level":
-            with contextlib.suppress(ValueError):
-                self.compression_level = max(1, min(9, int(value)))
         elif name in ("wait_end_of_query", "http_wait_end_of_query"):
             self.wait_end_of_query = _truthy(value)
         elif name in HTTP_HANDLER_PARAMS:
@@ -1149,18 +1059,8 @@ class ChdbHandler(BaseHTTPRequestHandler):
             ("X-ClickHouse-Summary", _summary_json(summary)),
         ]
 
-    def _encoder(self, req: QueryRequest) -> _Encoder | None:
-        if not req.compress_response:
-            return None
-        encoding = choose_response_encoding(self.headers.get("Accept-Encoding") or "")
-        return _Encoder(encoding, req.compression_level) if encoding else None
-
     def _send_complete(self, req: QueryRequest, fmt: str, data: bytes, summary: dict[str, int]) -> None:
         headers = self._response_headers(req, fmt, summary)
-        encoder = self._encoder(req) if data else None
-        if encoder is not None:
-            data = encoder.feed(data, flush=False) + encoder.finish()
-            headers.append(("Content-Encoding", encoder.encoding))
         headers.append(("Content-Length", str(len(data))))
         self._write(self._head(200, headers) + (b"" if self.command == "HEAD" else data))
 
@@ -1275,15 +1175,10 @@ class ChdbHandler(BaseHTTPRequestHandler):
         tag = secrets.token_hex(8)
         headers = self._response_headers(req, fmt, _summary_from(first_result, started))
         headers.append(("X-ClickHouse-Exception-Tag", tag))
-        encoder = self._encoder(req)
-        if encoder is not None:
-            headers.append(("Content-Encoding", encoder.encoding))
         if chunked:
             headers.append(("Transfer-Encoding", "chunked"))
 
         def send(data: bytes, last: bool = False) -> None:
-            if encoder is not None:
-                data = encoder.feed(data, flush=True) + (encoder.finish() if last else b"")
             if chunked:
                 out = (b"%x\r\n%s\r\n" % (len(data), data)) if data else b""
                 self._write(out + (b"0\r\n\r\n" if last else b""))
