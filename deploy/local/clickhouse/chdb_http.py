@@ -5,10 +5,11 @@ Used for local development and CI when no real ``clickhouse`` server binary is
 available. It speaks the part of ClickHouse's HTTP interface that the official
 Node client ``@clickhouse/client`` (v1.x) uses, so that client works unchanged:
 
-* ``GET /ping``, ``GET /`` (no query), ``GET /replicas_status`` -> ``Ok.``
-* ``POST /`` and ``GET /?query=...`` with URL parameters ``query``, ``database``,
+* ``GET /ping`` -> ``Ok.`` (queries over GET, HEAD and HTTP/1.0 are not
+  served: the client sends every statement with POST, over HTTP/1.1)
+* ``POST /`` with URL parameters ``query``, ``database``,
   ``query_id``, ``default_format``, ``param_<name>`` (query parameters) and
-  any other parameter as a ClickHouse setting. For POST, the body is appended to
+  any other parameter as a ClickHouse setting. The body is appended to
   the ``query`` parameter after a newline (how INSERT data is sent), or is the
   whole SQL when there is no ``query`` parameter. ``multipart/form-data`` bodies
   (the client's ``use_multipart_params``) are accepted too.
@@ -130,7 +131,6 @@ HTTP_HANDLER_PARAMS = frozenset(
         "http_native_compression_disable_checksumming_on_decompress",
         "http_write_exception_in_output_format",
         "add_http_cors_header",
-        "cancel_http_readonly_queries_on_client_close",
     )
 )
 
@@ -139,7 +139,6 @@ ERR_SYNTAX_ERROR = 62
 ERR_UNKNOWN_SETTING = 115
 ERR_UNKNOWN_COMPRESSION_METHOD = 89
 ERR_NOT_IMPLEMENTED = 48
-ERR_READONLY = 164
 ERR_BAD_ARGUMENTS = 36
 ERR_STD_EXCEPTION = 1001
 
@@ -148,7 +147,6 @@ ERROR_NAMES: dict[int, str] = {
     ERR_UNKNOWN_SETTING: "UNKNOWN_SETTING",
     ERR_UNKNOWN_COMPRESSION_METHOD: "UNKNOWN_COMPRESSION_METHOD",
     ERR_NOT_IMPLEMENTED: "NOT_IMPLEMENTED",
-    ERR_READONLY: "READONLY",
     ERR_BAD_ARGUMENTS: "BAD_ARGUMENTS",
     ERR_STD_EXCEPTION: "STD_EXCEPTION",
 }
@@ -742,8 +740,7 @@ class Engine:
 class QueryRequest:
     """The ClickHouse-level meaning of one HTTP query request."""
 
-    def __init__(self, params: list[tuple[str, str]], headers: Any, method: str) -> None:
-        self.method = method
+    def __init__(self, params: list[tuple[str, str]], headers: Any) -> None:
         self.sql_param: str | None = None
         self.database: str | None = headers.get("X-ClickHouse-Database") or None
         self.default_format = headers.get("X-ClickHouse-Format") or "TabSeparated"
@@ -841,13 +838,10 @@ class ChdbHandler(BaseHTTPRequestHandler):
                 self.server.active_cond.notify_all()
 
     def do_GET(self) -> None:
-        self._track(lambda: self._dispatch("GET"))
+        self._track(self._get)
 
     def do_POST(self) -> None:
-        self._track(lambda: self._dispatch("POST"))
-
-    def do_HEAD(self) -> None:
-        self._track(lambda: self._dispatch("HEAD"))
+        self._track(self._post)
 
     def _write(self, data: bytes) -> None:
         self._headers_sent = True
@@ -869,31 +863,30 @@ class ChdbHandler(BaseHTTPRequestHandler):
     def _send_plain(self, status: int, body: bytes, headers: list[tuple[str, str]] | None = None) -> None:
         hdrs = [("Content-Type", "text/plain; charset=UTF-8"), *list(headers or [])]
         hdrs.append(("Content-Length", str(len(body))))
-        self._write(self._head(status, hdrs) + (b"" if self.command == "HEAD" else body))
+        self._write(self._head(status, hdrs) + body)
 
     # -- routing
 
-    def _dispatch(self, method: str) -> None:
-        path, _, query_string = self.path.partition("?")
-        if path in ("/ping", "/replicas_status"):
-            self._discard_body()
+    def _get(self) -> None:
+        path = self.path.partition("?")[0]
+        self._discard_body()
+        if path == "/ping":
             self._send_plain(200, b"Ok.\n")
-            return
+        elif path == "/":
+            self._send_error(CHError(ERR_NOT_IMPLEMENTED, "This server runs queries sent with POST only"), "")
+        else:
+            self._send_no_handle(path)
+
+    def _post(self) -> None:
+        path, _, query_string = self.path.partition("?")
         if path != "/":
             self._discard_body()
-            self._send_plain(
-                404,
-                (f"There is no handle {path}\n\nUse / or /ping for health checks.\n").encode(),
-            )
+            self._send_no_handle(path)
             return
-        params = parse_qsl(query_string, keep_blank_values=True)
-        has_body = self.headers.get("Content-Length") not in (None, "0") or bool(
-            self.headers.get("Transfer-Encoding")
-        )
-        if method in ("GET", "HEAD") and not any(k == "query" for k, _ in params) and not has_body:
-            self._send_plain(200, b"Ok.\n")
-            return
-        self._handle_query(method, params)
+        self._handle_query(parse_qsl(query_string, keep_blank_values=True))
+
+    def _send_no_handle(self, path: str) -> None:
+        self._send_plain(404, f"There is no handle {path}\n\nUse / or /ping for health checks.\n".encode())
 
     def _discard_body(self) -> None:
         try:
@@ -903,13 +896,13 @@ class ChdbHandler(BaseHTTPRequestHandler):
 
     # -- queries
 
-    def _handle_query(self, method: str, params: list[tuple[str, str]]) -> None:
+    def _handle_query(self, params: list[tuple[str, str]]) -> None:
         engine = self.server.engine
         query_id = next((v for k, v in params if k == "query_id" and v), "") or str(uuid.uuid4())
         self._headers_sent = False
         body: RequestBody | None = None
         try:
-            request = QueryRequest(params, self.headers, method)
+            request = QueryRequest(params, self.headers)
             request.query_id = query_id
             body = RequestBody(self.rfile, self.headers)
             self._run(engine, request, body)
@@ -1005,16 +998,6 @@ class ChdbHandler(BaseHTTPRequestHandler):
             # SET, USE, CREATE TEMPORARY TABLE, ...: the statement changes the
             # connection's session, so it must not go back to the pool.
             lease.reusable = False
-        if (
-            req.method != "POST"
-            and qclass != "READ_ONLY"
-            and first_keyword(classify_sql) not in ("SET", "USE")
-        ):
-            raise CHError(
-                ERR_READONLY,
-                "Cannot execute query in readonly mode. For queries over HTTP, method GET implies "
-                "readonly. You should use method POST for modifying queries",
-            )
         lease.prepare(req.database, req.ordered_settings())
 
         started = time.perf_counter_ns()
@@ -1036,7 +1019,7 @@ class ChdbHandler(BaseHTTPRequestHandler):
     @staticmethod
     def _streamable(req: QueryRequest, fmt: str, sql: str) -> bool:
         f = fmt.lower()
-        if req.wait_end_of_query or req.method == "HEAD":
+        if req.wait_end_of_query:
             return False
         if f not in STREAMABLE_FORMATS and f not in HEADER_FORMATS:
             return False
@@ -1062,7 +1045,7 @@ class ChdbHandler(BaseHTTPRequestHandler):
     def _send_complete(self, req: QueryRequest, fmt: str, data: bytes, summary: dict[str, int]) -> None:
         headers = self._response_headers(req, fmt, summary)
         headers.append(("Content-Length", str(len(data))))
-        self._write(self._head(200, headers) + (b"" if self.command == "HEAD" else data))
+        self._write(self._head(200, headers) + data)
 
     def _run_buffered(self, lease: Lease, req: QueryRequest, sql: Any, fmt: str, started: int) -> None:
         try:
@@ -1169,21 +1152,14 @@ class ChdbHandler(BaseHTTPRequestHandler):
         started: int,
     ) -> bool:
         """Send a chunked 200 response with the rest of the stream; False if the query failed."""
-        chunked = self.request_version != "HTTP/1.0"
-        if not chunked:
-            self.close_connection = True  # HTTP/1.0: the body ends when the socket closes
         tag = secrets.token_hex(8)
         headers = self._response_headers(req, fmt, _summary_from(first_result, started))
         headers.append(("X-ClickHouse-Exception-Tag", tag))
-        if chunked:
-            headers.append(("Transfer-Encoding", "chunked"))
+        headers.append(("Transfer-Encoding", "chunked"))
 
         def send(data: bytes, last: bool = False) -> None:
-            if chunked:
-                out = (b"%x\r\n%s\r\n" % (len(data), data)) if data else b""
-                self._write(out + (b"0\r\n\r\n" if last else b""))
-            elif data:
-                self._write(data)
+            out = (b"%x\r\n%s\r\n" % (len(data), data)) if data else b""
+            self._write(out + (b"0\r\n\r\n" if last else b""))
 
         self.connection.settimeout(SEND_TIMEOUT_S)
         try:
