@@ -8,8 +8,8 @@ Node client ``@clickhouse/client`` (v1.x) uses, so that client works unchanged:
 * ``GET /ping`` -> ``Ok.`` (queries over GET, HEAD and HTTP/1.0 are not
   served: the client sends every statement with POST, over HTTP/1.1)
 * ``POST /`` with URL parameters ``query``, ``database``,
-  ``query_id``, ``default_format``, ``param_<name>`` (query parameters) and
-  any other parameter as a ClickHouse setting. The body is appended to
+  ``query_id``, ``param_<name>`` (query parameters) and any other parameter as
+  a ClickHouse setting (the client sends no other HTTP-only parameter). The body is appended to
   the ``query`` parameter after a newline (how INSERT data is sent), or is the
   whole SQL when there is no ``query`` parameter. ``multipart/form-data`` bodies
   (the client's ``use_multipart_params``) are accepted too.
@@ -105,34 +105,10 @@ SERVER_DEFAULT_SETTINGS: dict[str, str] = {
     "implicit_select": "0",
 }
 
-# URL parameters interpreted by the HTTP handler itself; they are not engine
-# settings (or are engine settings that only matter to an HTTP server), so they
-# are never passed to SET.
-HTTP_HANDLER_PARAMS = frozenset(
-    (
-        "query",
-        "database",
-        "default_format",
-        "query_id",
-        "user",
-        "password",
-        "quota_key",
-        "role",
-        "stacktrace",
-        "buffer_size",
-        "wait_end_of_query",
-        "compress",
-        "decompress",
-        "client_protocol_version",
-        "send_progress_in_http_headers",
-        "http_headers_progress_interval_ms",
-        "http_wait_end_of_query",
-        "http_response_buffer_size",
-        "http_native_compression_disable_checksumming_on_decompress",
-        "http_write_exception_in_output_format",
-        "add_http_cors_header",
-    )
-)
+# URL parameters the client sends that are not engine settings: never passed to SET.
+HTTP_HANDLER_PARAMS = frozenset(("query", "database", "query_id"))
+# What a statement's output is when it names no FORMAT (command(), DDL).
+DEFAULT_FORMAT = "TabSeparated"
 
 # ClickHouse error codes used by this server itself (name -> code).
 ERR_SYNTAX_ERROR = 62
@@ -740,12 +716,10 @@ class Engine:
 class QueryRequest:
     """The ClickHouse-level meaning of one HTTP query request."""
 
-    def __init__(self, params: list[tuple[str, str]], headers: Any) -> None:
+    def __init__(self, params: list[tuple[str, str]]) -> None:
         self.sql_param: str | None = None
-        self.database: str | None = headers.get("X-ClickHouse-Database") or None
-        self.default_format = headers.get("X-ClickHouse-Format") or "TabSeparated"
+        self.database: str | None = None
         self.query_id = ""
-        self.wait_end_of_query = False
         self.query_params: dict[str, str] = {}
         self.settings: dict[str, str] = {}
         for name, value in params:
@@ -758,29 +732,14 @@ class QueryRequest:
             self.sql_param = value
         elif name == "database":
             self.database = value or None
-        elif name == "default_format":
-            self.default_format = value or self.default_format
         elif name == "query_id":
             self.query_id = value
-        elif name in ("wait_end_of_query", "http_wait_end_of_query"):
-            self.wait_end_of_query = _truthy(value)
         elif name in HTTP_HANDLER_PARAMS:
             pass
         else:
             if not _IDENT_RE.match(name):
                 raise CHError(ERR_UNKNOWN_SETTING, f"Unknown setting '{name}'")
             self.settings[name] = value
-
-    def ordered_settings(self) -> dict[str, str]:
-        # `readonly` last: once it is set, later settings could no longer be changed.
-        settings = dict(self.settings)
-        if "readonly" in settings:
-            settings["readonly"] = settings.pop("readonly")
-        return settings
-
-
-def _truthy(value: str) -> bool:
-    return value.strip().lower() in ("1", "true", "yes", "on")
 
 
 class ChdbHTTPServer(ThreadingHTTPServer):
@@ -902,7 +861,7 @@ class ChdbHandler(BaseHTTPRequestHandler):
         self._headers_sent = False
         body: RequestBody | None = None
         try:
-            request = QueryRequest(params, self.headers)
+            request = QueryRequest(params)
             request.query_id = query_id
             body = RequestBody(self.rfile, self.headers)
             self._run(engine, request, body)
@@ -998,7 +957,7 @@ class ChdbHandler(BaseHTTPRequestHandler):
             # SET, USE, CREATE TEMPORARY TABLE, ...: the statement changes the
             # connection's session, so it must not go back to the pool.
             lease.reusable = False
-        lease.prepare(req.database, req.ordered_settings())
+        lease.prepare(req.database, req.settings)
 
         started = time.perf_counter_ns()
         if insert_split is not None:
@@ -1007,9 +966,9 @@ class ChdbHandler(BaseHTTPRequestHandler):
             # chDB refused to stream this INSERT (e.g. INSERT ... SELECT): run it whole.
             sql = req.sql_param.encode("utf-8") + b"\n" + body.read_all()  # type: ignore[union-attr]
 
-        fmt = req.default_format
+        fmt = DEFAULT_FORMAT
         if qclass == "READ_ONLY":
-            fmt = find_output_format(classify_sql) or req.default_format
+            fmt = find_output_format(classify_sql) or DEFAULT_FORMAT
             if self._streamable(req, fmt, classify_sql) and self._run_streaming_select(
                 lease, req, sql, fmt, started
             ):
@@ -1019,8 +978,6 @@ class ChdbHandler(BaseHTTPRequestHandler):
     @staticmethod
     def _streamable(req: QueryRequest, fmt: str, sql: str) -> bool:
         f = fmt.lower()
-        if req.wait_end_of_query:
-            return False
         if f not in STREAMABLE_FORMATS and f not in HEADER_FORMATS:
             return False
         # These settings wrap row formats into a document (e.g. a JSON array).
@@ -1083,7 +1040,7 @@ class ChdbHandler(BaseHTTPRequestHandler):
         summary = _summary_from(result, started)
         summary["result_rows"] = summary["written_rows"]
         summary["result_bytes"] = summary["written_bytes"]
-        self._send_complete(req, req.default_format, b"", summary)
+        self._send_complete(req, DEFAULT_FORMAT, b"", summary)
         return True
 
     def _run_streaming_select(
