@@ -17,9 +17,9 @@ Node client ``@clickhouse/client`` (v1.x) uses, so that client works unchanged:
   uncompressed: our clients compress neither requests nor responses, so a
   ``Content-Encoding`` is refused and ``enable_http_compression`` is an ordinary
   setting (the response is not compressed, which the client accepts).
-* response headers ``X-ClickHouse-Query-Id``, ``-Format``, ``-Summary``,
-  ``-Timezone``, ``-Exception-Code``; error bodies and HTTP status codes as the
-  real server sends them; mid-stream errors use the ``X-ClickHouse-Exception-Tag``
+* response headers ``X-ClickHouse-Summary`` and ``-Exception-Code`` (the ones
+  the client reads); error bodies and HTTP status codes as the real server
+  sends them; mid-stream errors use the ``X-ClickHouse-Exception-Tag``
   protocol of ClickHouse >= 25.11 that the client understands.
 
 Design notes (the "why"):
@@ -74,10 +74,10 @@ import socket
 import sys
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from email.parser import BytesParser
 from email.policy import HTTP as EMAIL_HTTP_POLICY
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
 from urllib.parse import parse_qsl
@@ -107,6 +107,9 @@ SERVER_DEFAULT_SETTINGS: dict[str, str] = {
 
 # URL parameters the client sends that are not engine settings: never passed to SET.
 HTTP_HANDLER_PARAMS = frozenset(("query", "database", "query_id"))
+# The client reads rows in the format it asked for, never the Content-Type.
+RESULT_CONTENT_TYPE = "application/octet-stream"
+TEXT_CONTENT_TYPE = "text/plain; charset=UTF-8"
 # What a statement's output is when it names no FORMAT (command(), DDL).
 DEFAULT_FORMAT = "TabSeparated"
 
@@ -183,21 +186,6 @@ _STATUS_GROUPS: tuple[tuple[int, tuple[int, ...]], ...] = (
 )
 HTTP_STATUS_BY_CODE: dict[int, int] = {code: status for status, codes in _STATUS_GROUPS for code in codes}
 
-HTTP_REASONS: dict[int, str] = {
-    200: "OK",
-    400: "Bad Request",
-    401: "Unauthorized",
-    403: "Forbidden",
-    404: "Not Found",
-    408: "Request Timeout",
-    411: "Length Required",
-    413: "Request Entity Too Large",
-    415: "Unsupported Media Type",
-    500: "Internal Server Error",
-    501: "Not Implemented",
-    503: "Service Unavailable",
-}
-
 # Output formats (lower-cased) whose chDB streaming output is a plain
 # concatenation of rows, so chunks can be forwarded as they come.
 STREAMABLE_FORMATS = frozenset(
@@ -257,7 +245,6 @@ HEADER_FORMATS: dict[str, int] = {
 _IDENT_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _CODE_RE = re.compile(r"Code: (\d+)\. ")
 _VERSION_SUFFIX_RE = re.compile(r"\(version [^()]*\)\s*\Z")
-_CRLF_RE = re.compile(r"[\r\n]+")
 
 
 # --------------------------------------------------------------------------- errors
@@ -442,39 +429,6 @@ def quote_identifier(name: str) -> str:
 
 
 # ------------------------------------------------------------------------ formats
-
-
-def content_type_for(fmt: str) -> str:
-    """Content-Type ClickHouse sends for an output format."""
-    f = fmt.lower()
-    if f.startswith(("tabseparated", "tsv")) or f in ("raw", "rawwithnames", "rawwithnamesandtypes"):
-        return "text/tab-separated-values; charset=UTF-8"
-    if f.startswith("csv"):
-        header = "present" if "withnames" in f else "absent"
-        return f"text/csv; charset=UTF-8; header={header}"
-    if f.startswith("json") or f == "ndjson":
-        return "application/json; charset=UTF-8"
-    if f == "xml":
-        return "application/xml; charset=UTF-8"
-    if f == "markdown":
-        return "text/markdown; charset=UTF-8"
-    if f.startswith(
-        (
-            "rowbinary",
-            "native",
-            "parquet",
-            "arrow",
-            "orc",
-            "avro",
-            "protobuf",
-            "capnproto",
-            "msgpack",
-            "bson",
-            "npy",
-        )
-    ):
-        return "application/octet-stream"
-    return "text/plain; charset=UTF-8"
 
 
 def header_length(data: bytes, lines: int, csv: bool) -> int:
@@ -663,7 +617,6 @@ class Engine:
         # used by requests, so pooled connections can come and go freely.
         self._anchor = chdb_core.connect(path)
         self.version = self._anchor.query("SELECT version()", "TSVRaw").bytes().decode().strip()
-        self.timezone = self._anchor.query("SELECT timezone()", "TSVRaw").bytes().decode().strip()
 
     def _connect(self) -> Any:
         # connect() is serialised (under self._lock) with close() to stay clear of
@@ -719,7 +672,6 @@ class QueryRequest:
     def __init__(self, params: list[tuple[str, str]]) -> None:
         self.sql_param: str | None = None
         self.database: str | None = None
-        self.query_id = ""
         self.query_params: dict[str, str] = {}
         self.settings: dict[str, str] = {}
         for name, value in params:
@@ -732,8 +684,6 @@ class QueryRequest:
             self.sql_param = value
         elif name == "database":
             self.database = value or None
-        elif name == "query_id":
-            self.query_id = value
         elif name in HTTP_HANDLER_PARAMS:
             pass
         else:
@@ -749,7 +699,6 @@ class ChdbHTTPServer(ThreadingHTTPServer):
 
     def __init__(self, address: tuple[str, int], engine: Engine) -> None:
         self.engine = engine
-        self.display_name = socket.gethostname()
         self.active_requests = 0
         self.active_cond = threading.Condition()
         super().__init__(address, ChdbHandler)
@@ -810,18 +759,17 @@ class ChdbHandler(BaseHTTPRequestHandler):
             raise ClientGone(str(exc)) from exc
 
     def _head(self, status: int, headers: list[tuple[str, str]]) -> bytes:
-        lines = [f"HTTP/1.1 {status} {HTTP_REASONS.get(status, 'Unknown')}"]
+        lines = [f"HTTP/1.1 {status} {HTTPStatus(status).phrase}"]
         lines.append("Date: " + self.date_time_string())
         lines.append("Connection: " + ("Close" if self.close_connection else "Keep-Alive"))
-        # Values may echo client input (query_id, format): no CR/LF injection.
-        lines.extend("{}: {}".format(name, _CRLF_RE.sub(" ", value)) for name, value in headers)
+        lines.extend(f"{name}: {value}" for name, value in headers)
         if not self.close_connection:
+            # The client reads it to retire idle sockets before we close them.
             lines.append(f"Keep-Alive: timeout={KEEP_ALIVE_TIMEOUT_S}")
-        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "replace")
+        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
 
     def _send_plain(self, status: int, body: bytes, headers: list[tuple[str, str]] | None = None) -> None:
-        hdrs = [("Content-Type", "text/plain; charset=UTF-8"), *list(headers or [])]
-        hdrs.append(("Content-Length", str(len(body))))
+        hdrs = [("Content-Type", TEXT_CONTENT_TYPE), *(headers or []), ("Content-Length", str(len(body)))]
         self._write(self._head(status, hdrs) + body)
 
     # -- routing
@@ -857,12 +805,11 @@ class ChdbHandler(BaseHTTPRequestHandler):
 
     def _handle_query(self, params: list[tuple[str, str]]) -> None:
         engine = self.server.engine
-        query_id = next((v for k, v in params if k == "query_id" and v), "") or str(uuid.uuid4())
+        query_id = next((v for k, v in params if k == "query_id"), "")
         self._headers_sent = False
         body: RequestBody | None = None
         try:
             request = QueryRequest(params)
-            request.query_id = query_id
             body = RequestBody(self.rfile, self.headers)
             self._run(engine, request, body)
         except CHError as err:
@@ -886,19 +833,10 @@ class ChdbHandler(BaseHTTPRequestHandler):
             self._send_error(CHError(ERR_STD_EXCEPTION, f"{type(exc).__name__}: {exc}"), query_id)
 
     def _send_error(self, err: CHError, query_id: str) -> None:
-        engine = self.server.engine
-        text = err.render(engine.version)
+        text = err.render(self.server.engine.version)
         LOG.debug("query %s failed: %s", query_id, text)
-        self._send_plain(
-            err.http_status,
-            (text + "\n").encode("utf-8"),
-            [
-                ("X-ClickHouse-Server-Display-Name", self.server.display_name),
-                ("X-ClickHouse-Query-Id", query_id),
-                ("X-ClickHouse-Timezone", engine.timezone),
-                ("X-ClickHouse-Exception-Code", str(err.code)),
-            ],
-        )
+        # The client raises a ClickHouseError from the code header and the text.
+        self._send_plain(err.http_status, (text + "\n").encode("utf-8"), [("X-ClickHouse-Exception-Code", str(err.code))])
 
     def _run(self, engine: Engine, req: QueryRequest, body: RequestBody) -> None:
         content_type = self.headers.get("Content-Type") or ""
@@ -961,7 +899,7 @@ class ChdbHandler(BaseHTTPRequestHandler):
 
         started = time.perf_counter_ns()
         if insert_split is not None:
-            if self._run_streaming_insert(lease, req, body, insert_split, started):
+            if self._run_streaming_insert(lease, body, insert_split, started):
                 return
             # chDB refused to stream this INSERT (e.g. INSERT ... SELECT): run it whole.
             sql = req.sql_param.encode("utf-8") + b"\n" + body.read_all()  # type: ignore[union-attr]
@@ -986,22 +924,12 @@ class ChdbHandler(BaseHTTPRequestHandler):
 
     # -- responses
 
-    def _response_headers(
-        self, req: QueryRequest, fmt: str, summary: dict[str, int]
-    ) -> list[tuple[str, str]]:
-        engine = self.server.engine
-        return [
-            ("Content-Type", content_type_for(fmt)),
-            ("X-ClickHouse-Server-Display-Name", self.server.display_name),
-            ("X-ClickHouse-Query-Id", req.query_id),
-            ("X-ClickHouse-Format", fmt),
-            ("X-ClickHouse-Timezone", req.settings.get("session_timezone") or engine.timezone),
+    def _send_complete(self, data: bytes, summary: dict[str, int]) -> None:
+        headers = [
+            ("Content-Type", RESULT_CONTENT_TYPE),
             ("X-ClickHouse-Summary", _summary_json(summary)),
+            ("Content-Length", str(len(data))),
         ]
-
-    def _send_complete(self, req: QueryRequest, fmt: str, data: bytes, summary: dict[str, int]) -> None:
-        headers = self._response_headers(req, fmt, summary)
-        headers.append(("Content-Length", str(len(data))))
         self._write(self._head(200, headers) + data)
 
     def _run_buffered(self, lease: Lease, req: QueryRequest, sql: Any, fmt: str, started: int) -> None:
@@ -1010,11 +938,9 @@ class ChdbHandler(BaseHTTPRequestHandler):
             data = result.bytes()
         except CHDB_ERRORS as exc:
             raise engine_error(exc) from exc
-        self._send_complete(req, fmt, data, _summary_from(result, started))
+        self._send_complete(data, _summary_from(result, started))
 
-    def _run_streaming_insert(
-        self, lease: Lease, req: QueryRequest, body: RequestBody, split: tuple[str, str], started: int
-    ) -> bool:
+    def _run_streaming_insert(self, lease: Lease, body: RequestBody, split: tuple[str, str], started: int) -> bool:
         conn = lease.conn
         prefix, fmt = split
         try:
@@ -1040,7 +966,7 @@ class ChdbHandler(BaseHTTPRequestHandler):
         summary = _summary_from(result, started)
         summary["result_rows"] = summary["written_rows"]
         summary["result_bytes"] = summary["written_bytes"]
-        self._send_complete(req, DEFAULT_FORMAT, b"", summary)
+        self._send_complete(b"", summary)
         return True
 
     def _run_streaming_select(
@@ -1065,7 +991,7 @@ class ChdbHandler(BaseHTTPRequestHandler):
             second = self._fetch(conn, stream)[0] if first else b""
             if not second:
                 exhausted = True
-                self._send_complete(req, fmt, first, _summary_from(first_result, started))
+                self._send_complete(first, _summary_from(first_result, started))
                 return True
             header = b""
             header_lines = HEADER_FORMATS.get(fmt.lower(), 0)
@@ -1073,7 +999,7 @@ class ChdbHandler(BaseHTTPRequestHandler):
                 hlen = header_length(first, header_lines, fmt.lower().startswith("csv"))
                 header = first[:hlen] if hlen > 0 else b""
             pending = [first, _strip_header(second, header)]
-            if not self._stream_response(conn, stream, req, fmt, pending, header, first_result, started):
+            if not self._stream_response(conn, stream, pending, header, first_result, started):
                 lease.reusable = False  # the query failed mid-stream
             exhausted = True
             return True
@@ -1101,8 +1027,6 @@ class ChdbHandler(BaseHTTPRequestHandler):
         self,
         conn: Any,
         stream: Any,
-        req: QueryRequest,
-        fmt: str,
         pending: list[bytes],
         header: bytes,
         first_result: Any,
@@ -1110,9 +1034,12 @@ class ChdbHandler(BaseHTTPRequestHandler):
     ) -> bool:
         """Send a chunked 200 response with the rest of the stream; False if the query failed."""
         tag = secrets.token_hex(8)
-        headers = self._response_headers(req, fmt, _summary_from(first_result, started))
-        headers.append(("X-ClickHouse-Exception-Tag", tag))
-        headers.append(("Transfer-Encoding", "chunked"))
+        headers = [
+            ("Content-Type", RESULT_CONTENT_TYPE),
+            ("X-ClickHouse-Summary", _summary_json(_summary_from(first_result, started))),
+            ("X-ClickHouse-Exception-Tag", tag),
+            ("Transfer-Encoding", "chunked"),
+        ]
 
         def send(data: bytes, last: bool = False) -> None:
             out = (b"%x\r\n%s\r\n" % (len(data), data)) if data else b""
