@@ -41,11 +41,10 @@ Design notes (the "why"):
   are not served: nothing of ours uses them). Opening a connection to
   the running engine costs about a millisecond.
 * chDB's streaming API runs a fresh output format per block, so only formats
-  whose output is a plain concatenation of rows (JSONEachRow, TSV, CSV,
-  RowBinary, Native, ...) are streamed to the socket chunk by chunk; formats
-  with a repeated header (``*WithNames[AndTypes]``) are streamed with the
-  repeated header removed; whole-document formats (JSON, JSONCompact, XML,
-  Pretty, Parquet, ...) are built in memory and sent with Content-Length.
+  whose output is a plain concatenation of rows are streamed to the socket
+  chunk by chunk, and of those only the ones we read as streams (JSONEachRow,
+  TabSeparated); every other format (JSON, ``*WithNames``, Parquet, ...) is
+  built in memory and sent with Content-Length, which is always correct.
 * ``INSERT ... FORMAT <fmt>`` with the data in the request body is fed to chDB's
   streaming insert (``send_insert``/``insert_append``) while the body is being
   read, so large inserts are not held in memory as one SQL string.
@@ -186,61 +185,10 @@ _STATUS_GROUPS: tuple[tuple[int, tuple[int, ...]], ...] = (
 )
 HTTP_STATUS_BY_CODE: dict[int, int] = {code: status for status, codes in _STATUS_GROUPS for code in codes}
 
-# Output formats (lower-cased) whose chDB streaming output is a plain
-# concatenation of rows, so chunks can be forwarded as they come.
-STREAMABLE_FORMATS = frozenset(
-    (
-        "jsoneachrow",
-        "jsonlines",
-        "ndjson",
-        "jsonstringseachrow",
-        "jsoncompacteachrow",
-        "jsoncompactstringseachrow",
-        "tabseparated",
-        "tsv",
-        "tabseparatedraw",
-        "tsvraw",
-        "raw",
-        "csv",
-        "tskv",
-        "lineasstring",
-        "rowbinary",
-        "native",
-        "bsoneachrow",
-        "msgpack",
-    )
-)
-# Formats for which chDB repeats a header (names, or names and types) at the
-# start of every streamed chunk: value = number of header lines, which are
-# stripped from chunks 2..n.
-HEADER_FORMATS: dict[str, int] = {
-    **{
-        f: 1
-        for f in (
-            "tabseparatedwithnames",
-            "tsvwithnames",
-            "tabseparatedrawwithnames",
-            "tsvrawwithnames",
-            "rawwithnames",
-            "csvwithnames",
-            "jsoncompacteachrowwithnames",
-            "jsoncompactstringseachrowwithnames",
-        )
-    },
-    **{
-        f: 2
-        for f in (
-            "tabseparatedwithnamesandtypes",
-            "tsvwithnamesandtypes",
-            "tabseparatedrawwithnamesandtypes",
-            "tsvrawwithnamesandtypes",
-            "rawwithnamesandtypes",
-            "csvwithnamesandtypes",
-            "jsoncompacteachrowwithnamesandtypes",
-            "jsoncompactstringseachrowwithnamesandtypes",
-        )
-    },
-}
+# Output formats (lower-cased) the client and our statements read as a stream,
+# and whose chDB streaming output is a plain concatenation of rows, so chunks
+# can be forwarded as they come.
+STREAMABLE_FORMATS = frozenset(("jsoneachrow", "tabseparated", "tsv", "tabseparatedraw", "tsvraw"))
 
 _IDENT_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _CODE_RE = re.compile(r"Code: (\d+)\. ")
@@ -426,35 +374,6 @@ def quote_literal(value: str) -> str:
 
 def quote_identifier(name: str) -> str:
     return "`" + name.replace("\\", "\\\\").replace("`", "\\`") + "`"
-
-
-# ------------------------------------------------------------------------ formats
-
-
-def header_length(data: bytes, lines: int, csv: bool) -> int:
-    """Length of the first `lines` lines of `data` (-1 if incomplete).
-
-    TSV and JSONCompact headers escape newlines, CSV headers may quote them.
-    """
-    pos = 0
-    for _ in range(lines):
-        if not csv:
-            idx = data.find(b"\n", pos)
-            if idx < 0:
-                return -1
-            pos = idx + 1
-            continue
-        in_quotes = False
-        while pos < len(data):
-            c = data[pos]
-            pos += 1
-            if c == 0x22:  # '"'
-                in_quotes = not in_quotes
-            elif c == 0x0A and not in_quotes:
-                break
-        else:
-            return -1
-    return pos
 
 
 # ---------------------------------------------------------------------- request body
@@ -915,12 +834,10 @@ class ChdbHandler(BaseHTTPRequestHandler):
 
     @staticmethod
     def _streamable(req: QueryRequest, fmt: str, sql: str) -> bool:
-        f = fmt.lower()
-        if f not in STREAMABLE_FORMATS and f not in HEADER_FORMATS:
+        if fmt.lower() not in STREAMABLE_FORMATS:
             return False
-        # These settings wrap row formats into a document (e.g. a JSON array).
-        settings_text = " ".join(req.settings) + " " + sql
-        return "array_of_rows" not in settings_text and "format_custom" not in settings_text
+        # output_format_json_array_of_rows wraps JSONEachRow into one JSON array.
+        return "array_of_rows" not in " ".join(req.settings) + " " + sql
 
     # -- responses
 
@@ -993,13 +910,7 @@ class ChdbHandler(BaseHTTPRequestHandler):
                 exhausted = True
                 self._send_complete(first, _summary_from(first_result, started))
                 return True
-            header = b""
-            header_lines = HEADER_FORMATS.get(fmt.lower(), 0)
-            if header_lines:
-                hlen = header_length(first, header_lines, fmt.lower().startswith("csv"))
-                header = first[:hlen] if hlen > 0 else b""
-            pending = [first, _strip_header(second, header)]
-            if not self._stream_response(conn, stream, pending, header, first_result, started):
+            if not self._stream_response(conn, stream, [first, second], first_result, started):
                 lease.reusable = False  # the query failed mid-stream
             exhausted = True
             return True
@@ -1028,7 +939,6 @@ class ChdbHandler(BaseHTTPRequestHandler):
         conn: Any,
         stream: Any,
         pending: list[bytes],
-        header: bytes,
         first_result: Any,
         started: int,
     ) -> bool:
@@ -1061,17 +971,9 @@ class ChdbHandler(BaseHTTPRequestHandler):
                 if not data:
                     send(b"", last=True)
                     return True
-                data = _strip_header(data, header)
-                if data:
-                    send(data)
+                send(data)
         finally:
             self.connection.settimeout(KEEP_ALIVE_TIMEOUT_S)
-
-
-def _strip_header(data: bytes, header: bytes) -> bytes:
-    if header and data.startswith(header):
-        return data[len(header) :]
-    return data
 
 
 def _exception_block(message: str, tag: str) -> bytes:
