@@ -2,4 +2,4 @@ export { LocalStack, DEFAULT_PORTS, type ComponentName, type ComponentStatus, ty
 export { testStack, waitFor, STACK_ENV } from './test-stack';
 export { freePort } from './ports';
 export { repoRoot, defaultCacheDir, defaultDataDir } from './paths';
-export { ensureVenv } from './venv';
+export { ensureVenv, hostPython } from './venv';

@@ -4,13 +4,18 @@ import { join } from 'node:path';
 import type { Log } from './component';
 import { runCommand } from './run-command';
 
+/** The Python that creates virtualenvs and runs the chDB front's unit tests. */
+export function hostPython(env: NodeJS.ProcessEnv = process.env): string {
+  return env['TRACKSTREAM_PYTHON'] || 'python3';
+}
+
 /**
  * A virtualenv in the cache with a requirements file installed, one per (requirements, Python
  * version): a change of either makes a new one, an existing complete one is reused as is.
  * Returns the venv's python.
  */
 export async function ensureVenv(o: { requirements: string; cacheDir: string; name: string; log: Log; what: string; sizeHint: string }): Promise<string> {
-  const host = process.env['TRACKSTREAM_PYTHON'] || 'python3';
+  const host = hostPython();
   const pyVersion = (
     await runCommand(host, ['-c', 'import sys; print("%d.%d" % sys.version_info[:2])']).catch((e: Error) => {
       throw new Error(`Python 3.9 or newer is needed for ${o.what}: ${e.message}`);
