@@ -29,6 +29,8 @@ class RequestBody:
             self._remaining = 0 if self._chunked else int(length or 0)
         except ValueError:
             raise CHError(ERR_BAD_ARGUMENTS, f"Invalid Content-Length: {length}") from None
+        if self._remaining < 0:
+            raise CHError(ERR_BAD_ARGUMENTS, f"Invalid Content-Length: {length}")
         # Our clients never compress requests; refusing beats running compressed bytes as SQL.
         encoding = (headers.get("Content-Encoding") or "").strip().lower()
         if encoding not in ("", "identity"):
@@ -71,7 +73,7 @@ class RequestBody:
                     raise ClientGone("chunked body truncated")
                 size -= len(piece)
                 yield piece
-            if read(2) not in (b"\r\n", b"\n"):
+            if read(2) != b"\r\n":
                 raise ClientGone("malformed chunk terminator")
 
     def is_empty(self) -> bool:

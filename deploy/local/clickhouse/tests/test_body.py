@@ -38,9 +38,11 @@ class ContentLengthTest(unittest.TestCase):
             body.read_all()
 
     def test_invalid_length(self) -> None:
-        with self.assertRaises(CHError) as caught:
-            RequestBody(io.BytesIO(b""), headers(Content_Length="ten"))
-        self.assertEqual(caught.exception.code, ERR_BAD_ARGUMENTS)
+        for length in ("ten", "-1", "1 2"):
+            with self.subTest(length=length):
+                with self.assertRaises(CHError) as caught:
+                    RequestBody(io.BytesIO(b""), headers(Content_Length=length))
+                self.assertEqual(caught.exception.code, ERR_BAD_ARGUMENTS)
 
 
 class ChunkedTest(unittest.TestCase):
@@ -77,6 +79,8 @@ class ChunkedTest(unittest.TestCase):
             "data shorter than its size": b"10\r\nshort",
             "no terminating chunk": b"5\r\nhello\r\n",
             "bad chunk terminator": b"5\r\nhelloXX0\r\n\r\n",
+            "bare newline after data": b"5\r\nhello\n0\r\n\r\n",
+            "negative size": b"-5\r\nhello\r\n0\r\n\r\n",
             "size line too long": b"1" * 2000 + b"\r\n",
         }
         for name, wire in cases.items():

@@ -43,6 +43,26 @@ class ParseMultipartTest(unittest.TestCase):
             parse_multipart(CONTENT_TYPE, body)
         self.assertEqual(caught.exception.code, ERR_NOT_IMPLEMENTED)
 
+    def test_damaged_bodies_are_refused_not_run_with_what_survived(self) -> None:
+        whole = multipart({"query": "SELECT {a:String}", "param_a": "hallo"}, boundary="B")[1]
+        cases = {
+            "truncated value": whole[: whole.index(b"hallo") + 3],
+            "no closing boundary": whole[: whole.rindex(b"--B")],
+            "a part without headers": b"--B\r\nno headers here\r\n--B--\r\n",
+        }
+        for name, body in cases.items():
+            with self.subTest(name):
+                with self.assertRaises(CHError) as caught:
+                    parse_multipart(CONTENT_TYPE, body)
+                self.assertEqual(caught.exception.code, ERR_BAD_ARGUMENTS)
+
+    def test_a_value_that_is_not_utf8(self) -> None:
+        body = b'--B\r\nContent-Disposition: form-data; name="param_a"\r\n\r\n\xff\xfe\r\n--B--\r\n'
+        with self.assertRaises(CHError) as caught:
+            parse_multipart(CONTENT_TYPE, body)
+        self.assertEqual(caught.exception.code, ERR_BAD_ARGUMENTS)
+        self.assertIn("param_a", caught.exception.message)
+
     def test_not_multipart(self) -> None:
         cases = {
             "no boundary parameter": ("multipart/form-data", multipart({"q": "1"})[1]),

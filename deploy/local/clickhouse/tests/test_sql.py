@@ -111,7 +111,7 @@ class SplitInsertFormatTest(unittest.TestCase):
             "INSERT INTO t (a, b) FORMAT JSONEachRow": ("INSERT INTO t (a, b)", "JSONEachRow"),
             "insert into t format TabSeparated \n ": ("insert into t", "TabSeparated"),
             "INSERT INTO `FORMAT x` (format) FORMAT CSV": ("INSERT INTO `FORMAT x` (format)", "CSV"),
-            "INSERT INTO t SETTINGS async_insert = 0 FORMAT CSV": ("INSERT INTO t SETTINGS async_insert = 0", "CSV"),
+            "INSERT INTO t SETTINGS a = 1 FORMAT CSV": ("INSERT INTO t SETTINGS a = 1", "CSV"),
         }
         for sql, split in cases.items():
             with self.subTest(sql=sql):
