@@ -3,11 +3,13 @@ import { readFile } from 'node:fs/promises';
 import type { IncomingHttpHeaders } from 'node:http';
 import { objectEndpoint, type Identity, type ObjectEndpoint } from './endpoint';
 import { badCredentials, noCredentials, unknownCredentials } from './errors';
+import { createSignedTokens, SignedTokenError } from './signed-token';
 import { compareVersions, parseVersion } from './version';
 
 /**
  * Authentication (contract section 1, "Auth"). Access-key/secret-key pairs, each bound to one
- * tenant, sent as `Authorization: Basic base64(key:secret)`, or `Bearer <jwt>` from `auth.login`.
+ * tenant, sent as `Authorization: Basic base64(key:secret)`, or `Bearer <jwt>` from `auth.login`
+ * (an HS256 JWT from signed-token.ts; the SDK reads its claims without verifying them).
  *
  * Codes: no Authorization header 401/20; undecodable (unknown scheme, bad base64, no ':', not a
  * three-part JWT, unreadable JSON) 401/21; unknown key, wrong secret, bad signature, wrong
@@ -55,41 +57,39 @@ export interface TokenClaims {
 
 export interface Auth {
   readonly enabled: boolean;
-  /** The caller's identity; throws 401/20, 401/21 or 401/22 (auth on only). */
-  authenticate(req: { readonly headers: IncomingHttpHeaders }): Identity;
+  /** The caller's identity; rejects with 401/20, 401/21 or 401/22 (auth on only). */
+  authenticate(req: { readonly headers: IncomingHttpHeaders }): Promise<Identity>;
   /** A signed token for `identity`, valid `ttlSec` (default and maximum: `tokenTtlSec`). */
-  issueToken(identity: Identity, ttlSec?: number): string;
-  /** Checks a token's signature and expiry; throws 401/21 or 401/22. Works with auth off too. */
-  verifyToken(token: string): TokenClaims;
+  issueToken(identity: Identity, ttlSec?: number): Promise<string>;
+  /** Checks a token's signature and expiry; rejects with 401/21 or 401/22. Works with auth off too. */
+  verifyToken(token: string): Promise<TokenClaims>;
 }
 
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
-const BASE64URL = /^[A-Za-z0-9_-]+$/;
-
-function b64url(s: string | Buffer): string {
-  return Buffer.from(s).toString('base64url');
-}
-
-function decodeJsonSegment(segment: string): Record<string, unknown> | undefined {
-  if (!BASE64URL.test(segment)) return undefined;
-  try {
-    const v: unknown = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
-    return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
-}
+/** Issued tokens are about 400 characters; node's header limit (16 KiB) bounds them anyway. */
+const MAX_TOKEN_LENGTH = 8 * 1024;
+/**
+ * Every SDK request (each add_batch) carries the same token for hours: verified ones are
+ * remembered, a few thousand clients' worth (a check by jose costs about 25 µs, a remembered
+ * token about 1 µs).
+ */
+const VERIFIED_TOKEN_CACHE = 4096;
 
 export function createAuth(opts: AuthOptions): Auth {
   const now = opts.now ?? Date.now;
   if (!parseVersion(opts.apiVersion) || compareVersions(opts.apiVersion, MIN_TOKEN_API_VERSION) < 0) {
     throw new Error(`auth: apiVersion must be a version >= ${MIN_TOKEN_API_VERSION}, got "${opts.apiVersion}"`);
   }
-  if (!(opts.tokenTtlSec > 0)) throw new Error('auth: tokenTtlSec must be positive');
+  if (!(opts.tokenTtlSec >= 1)) throw new Error('auth: tokenTtlSec must be at least 1 second');
   if (opts.enabled && opts.tokenSecret.length < 16) throw new Error('auth: tokenSecret of at least 16 characters required when auth is enabled');
   if (opts.enabled && opts.keys.length === 0) throw new Error('auth: enabled without any access keys');
 
-  const tokenKey = opts.tokenSecret.length > 0 ? Buffer.from(opts.tokenSecret, 'utf8') : randomBytes(32);
+  const tokens = createSignedTokens({
+    secret: opts.tokenSecret.length > 0 ? opts.tokenSecret : randomBytes(32),
+    maxLength: MAX_TOKEN_LENGTH,
+    cacheSize: VERIFIED_TOKEN_CACHE,
+    now,
+  });
   // Secrets are compared as HMACs under a per-process key: equal lengths for timingSafeEqual,
   // and the plain secrets are not kept beyond this point.
   const compareKey = randomBytes(32);
@@ -101,8 +101,6 @@ export function createAuth(opts: AuthOptions): Auth {
     keys.set(k.accessKey, { secretDigest: digest(k.secretKey), tenant: k.tenant });
   }
   const dummyDigest = digest(randomBytes(16).toString('hex'));
-  const header = b64url(JSON.stringify({ alg: 'HS256', typ: 'JWT' }));
-  const sign = (signingInput: string): Buffer => createHmac('sha256', tokenKey).update(signingInput, 'utf8').digest();
 
   function checkBasic(encoded: string): Identity {
     if (!BASE64.test(encoded)) throw badCredentials();
@@ -118,23 +116,19 @@ export function createAuth(opts: AuthOptions): Auth {
     return { tenant: known.tenant, accessKey };
   }
 
-  function verifyToken(token: string): TokenClaims {
-    const parts = token.split('.');
-    if (parts.length !== 3) throw badCredentials();
-    const [h = '', p = '', s = ''] = parts;
-    const head = decodeJsonSegment(h);
-    const claims = decodeJsonSegment(p);
-    if (!head || !claims || !BASE64URL.test(s)) throw badCredentials();
-    if (head.alg !== 'HS256') throw unknownCredentials('token algorithm not accepted');
-    const expected = sign(`${h}.${p}`);
-    const given = Buffer.from(s, 'base64url');
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw unknownCredentials('bad token signature');
-    if (typeof claims.exp !== 'number' || claims.exp * 1000 <= now()) throw unknownCredentials('token expired');
+  async function verifyToken(token: string): Promise<TokenClaims> {
+    let claims: Readonly<Record<string, unknown>>;
+    try {
+      claims = await tokens.verify(token);
+    } catch (e) {
+      if (!(e instanceof SignedTokenError)) throw e;
+      throw e.reason === 'malformed' ? badCredentials() : unknownCredentials(e.message);
+    }
     if (typeof claims.tenant !== 'string' || claims.tenant === '') throw unknownCredentials('token without tenant');
     return claims as unknown as TokenClaims;
   }
 
-  function authenticate(req: { readonly headers: IncomingHttpHeaders }): Identity {
+  async function authenticate(req: { readonly headers: IncomingHttpHeaders }): Promise<Identity> {
     if (!opts.enabled) return { tenant: DEFAULT_TENANT };
     const value = req.headers.authorization;
     if (value === undefined || value.trim() === '') throw noCredentials();
@@ -145,28 +139,24 @@ export function createAuth(opts: AuthOptions): Auth {
     const rest = trimmed.slice(space + 1).trim();
     if (scheme === 'basic') return checkBasic(rest);
     if (scheme === 'bearer') {
-      const claims = verifyToken(rest);
+      const claims = await verifyToken(rest);
       const user = claims.identity?.user;
       return typeof user === 'string' && user !== '' ? { tenant: claims.tenant, accessKey: user } : { tenant: claims.tenant };
     }
     throw badCredentials();
   }
 
-  function issueToken(identity: Identity, ttlSec?: number): string {
+  function issueToken(identity: Identity, ttlSec?: number): Promise<string> {
     const ttl = ttlSec !== undefined && ttlSec > 0 ? Math.min(ttlSec, opts.tokenTtlSec) : opts.tokenTtlSec;
-    const iat = Math.floor(now() / 1000);
-    const claims: TokenClaims = {
+    const claims: Omit<TokenClaims, 'iat' | 'exp'> = {
       tenant: identity.tenant,
       identity: { company: identity.tenant, user: identity.accessKey ?? identity.tenant },
       api_version: opts.apiVersion,
       server_version: opts.serverVersion,
       feature_set: 'basic',
       auth_type: 'Bearer',
-      iat,
-      exp: iat + Math.floor(ttl),
     };
-    const signingInput = `${header}.${b64url(JSON.stringify(claims))}`;
-    return `${signingInput}.${sign(signingInput).toString('base64url')}`;
+    return tokens.sign(claims, ttl);
   }
 
   return { enabled: opts.enabled, authenticate, issueToken, verifyToken };
@@ -184,7 +174,7 @@ export function loginEndpoint(auth: Auth): ObjectEndpoint<{ expiration_sec?: num
       {
         version: '1.0',
         schema: { type: 'object', properties: { expiration_sec: { type: 'integer', minimum: 1 } } },
-        handle: async (ctx, body) => ({ token: auth.issueToken(ctx.identity, body.expiration_sec) }),
+        handle: async (ctx, body) => ({ token: await auth.issueToken(ctx.identity, body.expiration_sec) }),
       },
     ],
   });

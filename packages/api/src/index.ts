@@ -64,6 +64,14 @@ export {
   type TokenClaims,
 } from './auth';
 export {
+  createSignedTokens,
+  SignedTokenError,
+  type SignedTokens,
+  type SignedTokenOptions,
+  type SignedTokenFailure,
+  type SignedClaims,
+} from './signed-token';
+export {
   objectEndpoint,
   eventsEndpoint,
   rawResponse,

@@ -295,7 +295,7 @@ export function createApiRouter(opts: ApiRouterOptions): Router {
       endpointInfo.actual_version = version.version;
 
       work = (async () => {
-        const identity = auth ? auth.authenticate(req) : DEFAULT_IDENTITY;
+        const identity = auth ? await auth.authenticate(req) : DEFAULT_IDENTITY;
         const query = queryOf(req.url);
         const buf = await readBody(req, { ...bodyOptions, signal });
         let input: unknown;

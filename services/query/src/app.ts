@@ -37,7 +37,7 @@ export function createQuery(deps: QueryDeps): Component {
     createClickHouse({ url: config.clickhouseUrl, username: config.clickhouseUser, password: config.clickhousePassword, database: config.clickhouseDatabase });
   // Downloads (streamed for as long as their client reads) on connections of their own: see createDb.
   const streaming = createClickHouse({ url: config.clickhouseUrl, username: config.clickhouseUser, password: config.clickhousePassword, database: config.clickhouseDatabase });
-  const routeDeps: RouteDeps = { db: createDb(clickhouse, deps.registry, streaming), cursors: createCursors(config.queryScrollSecret) };
+  const routeDeps: RouteDeps = { db: createDb(clickhouse, deps.registry, streaming), cursors: createCursors({ secret: config.queryScrollSecret, ttlSec: config.queryScrollTtlSec }) };
   const endpoints: Endpoint[] = [
     debugImagesEndpoint(routeDeps),
     getTaskLogEndpoint(routeDeps),

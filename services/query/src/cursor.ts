@@ -1,11 +1,13 @@
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { invalidScrollId } from '@trackstream/api';
+import { createHash, randomBytes } from 'node:crypto';
+import { createSignedTokens, invalidScrollId, SignedTokenError } from '@trackstream/api';
 
 /**
- * `scroll_id`: a stateless, signed cursor. The token is `base64url(JSON payload).base64url(HMAC)`;
- * the payload names what it pages (endpoint, tenant, task(s), the parameters that shape the
- * order) and holds the endpoint's resume state (the last returned sort key, snapshot bounds).
- * Nothing is kept on the server, so any replica holding the same key can continue a scroll.
+ * `scroll_id`: a stateless, signed, expiring cursor. The token is a signed token of
+ * @trackstream/api (an HS256 JWT) whose claims name what it pages (endpoint, and a fingerprint of
+ * tenant, task(s) and the parameters that shape the order) and hold the endpoint's resume state
+ * (the last returned sort key, snapshot bounds). Nothing is kept on the server, so any replica
+ * holding the same key can continue a scroll; each page answers with a fresh cursor, so `ttlSec`
+ * bounds the pause between two pages, not the length of a scroll.
  */
 
 /** What a cursor belongs to; a cursor presented for another scope is refused (400/1104). */
@@ -19,9 +21,18 @@ export interface CursorScope {
 }
 
 export interface Cursors {
-  encode<S>(scope: CursorScope, state: S): string;
-  /** The state of `token` (undefined when no token was sent); throws 400/1104 for a bad or foreign one. */
-  decode<S>(token: string | null | undefined, scope: CursorScope): S | undefined;
+  encode<S>(scope: CursorScope, state: S): Promise<string>;
+  /** The state of `token` (undefined when no token was sent); rejects with 400/1104 for a bad, expired or foreign one. */
+  decode<S>(token: string | null | undefined, scope: CursorScope): Promise<S | undefined>;
+}
+
+export interface CursorOptions {
+  /** Signing key. Empty: a random per-process key (cursors then don't survive a restart or cross replicas). */
+  readonly secret: string;
+  /** Lifetime of a cursor, in seconds. */
+  readonly ttlSec: number;
+  /** Clock in milliseconds, for tests. */
+  readonly now?: () => number;
 }
 
 /** Bumped when a state's shape changes, so cursors of an older release are refused, not misread. */
@@ -33,7 +44,6 @@ const FORMAT = 1;
  * The request body limit (16 MiB) bounds it anyway.
  */
 const MAX_TOKEN_LENGTH = 16 * 1024 * 1024;
-const B64URL = /^[A-Za-z0-9_-]+$/;
 
 /** A compact, order-independent fingerprint of the scope (task lists can be 100 ids long). */
 function fingerprint(scope: CursorScope): string {
@@ -43,36 +53,28 @@ function fingerprint(scope: CursorScope): string {
   return createHash('sha256').update(canonical, 'utf8').digest('base64url').slice(0, 22);
 }
 
-/** `secret` empty: a random per-process key (cursors then don't survive a restart or cross replicas). */
-export function createCursors(secret: string): Cursors {
-  const key = secret === '' ? randomBytes(32) : Buffer.from(secret, 'utf8');
-  const sign = (payload: string): Buffer => createHmac('sha256', key).update(payload, 'utf8').digest();
+export function createCursors(opts: CursorOptions): Cursors {
+  const tokens = createSignedTokens({
+    secret: opts.secret === '' ? randomBytes(32) : opts.secret,
+    maxLength: MAX_TOKEN_LENGTH,
+    now: opts.now,
+  });
 
   return {
     encode(scope, state) {
-      const payload = Buffer.from(JSON.stringify({ v: FORMAT, e: scope.endpoint, s: fingerprint(scope), k: state }), 'utf8').toString('base64url');
-      return `${payload}.${sign(payload).toString('base64url')}`;
+      return tokens.sign({ v: FORMAT, e: scope.endpoint, s: fingerprint(scope), k: state }, opts.ttlSec);
     },
 
-    decode<S>(token: string | null | undefined, scope: CursorScope): S | undefined {
+    async decode<S>(token: string | null | undefined, scope: CursorScope): Promise<S | undefined> {
       if (token === undefined || token === null || token === '') return undefined;
-      const dot = token.indexOf('.');
-      if (token.length > MAX_TOKEN_LENGTH || dot < 0) throw invalidScrollId();
-      const payload = token.slice(0, dot);
-      const sig = token.slice(dot + 1);
-      if (!B64URL.test(payload) || !B64URL.test(sig)) throw invalidScrollId();
-      const given = Buffer.from(sig, 'base64url');
-      const expected = sign(payload);
-      if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw invalidScrollId();
-      let body: { v?: unknown; e?: unknown; s?: unknown; k?: unknown };
+      let body: Readonly<Record<string, unknown>>;
       try {
-        body = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as typeof body;
-      } catch {
-        throw invalidScrollId();
+        body = await tokens.verify(token);
+      } catch (e) {
+        if (e instanceof SignedTokenError) throw invalidScrollId();
+        throw e;
       }
-      if (body === null || typeof body !== 'object' || body.v !== FORMAT || body.e !== scope.endpoint || body.s !== fingerprint(scope)) {
-        throw invalidScrollId();
-      }
+      if (body.v !== FORMAT || body.e !== scope.endpoint || body.s !== fingerprint(scope)) throw invalidScrollId();
       return body.k as S;
     },
   };

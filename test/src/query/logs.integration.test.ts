@@ -240,11 +240,17 @@ test('cursors: tampered or foreign ones are 400/1104; bad parameters 400/12; unk
   assertError(await c.call('events.get_task_events', { task: L, scroll_id: sid }), 400, 1104, 'other endpoint');
   const ev = await c.call<Page>('events.get_task_events', { task: L, batch_size: 2 });
   assertError(await c.call('events.get_task_events', { task: L, scroll_id: tamper(ev.data.scroll_id) }), 400, 1104, 'tampered events cursor');
-  // The same cursor twice gives the same page (stateless).
+  // The same cursor twice gives the same page (stateless); the next cursors carry the time they
+  // were issued (their expiry) but resume at the same place.
   const a = await c.call<Page>('events.get_task_events', { task: L, batch_size: 2, scroll_id: ev.data.scroll_id });
   const b = await c.call<Page>('events.get_task_events', { task: L, batch_size: 2, scroll_id: ev.data.scroll_id });
-  assert.deepEqual(a.data, b.data);
+  const { scroll_id: nextA, ...pageA } = a.data;
+  const { scroll_id: nextB, ...pageB } = b.data;
+  assert.deepEqual(pageA, pageB);
   assert.deepEqual(msgs(a.data.events), span(2, 4));
+  for (const next of [nextA, nextB]) {
+    assert.deepEqual(msgs((await c.call<Page>('events.get_task_events', { task: L, batch_size: 2, scroll_id: next })).data.events), span(4, 6));
+  }
 
   for (const [endpoint, body, subcode] of [
     ['events.get_task_log', { task: L, order: 'up' }, 12],

@@ -139,11 +139,11 @@ export function assertError(r: Reply<unknown>, code: number, subcode: number, wh
   assert.deepEqual(r.data, {}, what);
 }
 
-/** A cursor with one payload character changed: its signature no longer matches. */
+/** A cursor with its resume state replaced and its signature kept: the signature no longer matches. */
 export function tamper(scrollId: string): string {
-  const [payload = '', sig = ''] = scrollId.split('.');
+  const [header = '', payload = '', sig = ''] = scrollId.split('.');
   const json = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Record<string, unknown>;
-  return `${Buffer.from(JSON.stringify({ ...json, k: null })).toString('base64url')}.${sig}`;
+  return `${header}.${Buffer.from(JSON.stringify({ ...json, k: null })).toString('base64url')}.${sig}`;
 }
 
 /** Mean as the contract defines it (NaN in, NaN out). */

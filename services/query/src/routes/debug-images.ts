@@ -37,12 +37,12 @@ export function debugImagesEndpoint(deps: RouteDeps) {
         async handle(ctx, body) {
           const task = checkTask(body.task);
           const scope = { endpoint: ctx.endpoint, tenant: ctx.tenant, task, params: { iters: body.iters } };
-          const state = deps.cursors.decode<State>(body.scroll_id, scope) ?? { range: await lastIterations(deps, ctx, task, body.iters) };
+          const state = (await deps.cursors.decode<State>(body.scroll_id, scope)) ?? { range: await lastIterations(deps, ctx, task, body.iters) };
           const [rows, total] = state.range ? await Promise.all([readPage(deps, ctx, task, state.range, state.after, body.batch_size), count(deps, ctx, task, state.range)]) : [[], 0];
           const last = rows.at(-1);
           const next: State = last ? { range: state.range, after: [String(last.iter), last.metric, last.variant, last.key] } : state;
           const images = rows.map((r) => imageEvent(task, r));
-          return { task, images, returned: images.length, total, scroll_id: deps.cursors.encode(scope, next) };
+          return { task, images, returned: images.length, total, scroll_id: await deps.cursors.encode(scope, next) };
         },
       },
     ],

@@ -37,7 +37,7 @@ export function getMultiTaskPlotsEndpoint(deps: RouteDeps) {
         async handle(ctx, body) {
           const tasks = checkTasks(body.tasks);
           const scope = { endpoint: ctx.endpoint, tenant: ctx.tenant, task: tasks, params: { iters: body.iters } };
-          const state = deps.cursors.decode<State>(body.scroll_id, scope) ?? { bounds: await plotBounds(deps, ctx, tasks) };
+          const state = (await deps.cursors.decode<State>(body.scroll_id, scope)) ?? { bounds: await plotBounds(deps, ctx, tasks) };
           const [rows, total] = await Promise.all([readPage(deps, ctx, state, body.iters, body.batch_size), countWindow(deps, ctx, state.bounds, body.iters)]);
           const last = rows.at(-1);
           const next: State = last ? { bounds: state.bounds, after: [last.task, last.metric, last.variant, String(last.iter)] } : state;
@@ -46,7 +46,7 @@ export function getMultiTaskPlotsEndpoint(deps: RouteDeps) {
             const byIter = child(child(child(plots, r.metric), r.variant), r.task);
             (byIter[String(r.iter)] ??= { name: r.task, plots: [] }).plots.push(plotEvent(r.task, r));
           }
-          return { plots, returned: rows.length, total, scroll_id: deps.cursors.encode(scope, next) };
+          return { plots, returned: rows.length, total, scroll_id: await deps.cursors.encode(scope, next) };
         },
       },
     ],

@@ -30,7 +30,7 @@ export function getScalarMetricDataEndpoint(deps: RouteDeps) {
         async handle(ctx, body) {
           const task = checkTask(body.task);
           const scope = { endpoint: ctx.endpoint, tenant: ctx.tenant, task, params: { metric: body.metric } };
-          const after = deps.cursors.decode<State | null>(body.scroll_id, scope);
+          const after = await deps.cursors.decode<State | null>(body.scroll_id, scope);
           const resume = after ? 'AND (iter < {ai:Int64} OR (iter = {ai:Int64} AND variant > {av:String}))' : '';
           const params = { task, metric: body.metric, limit: body.batch_size, ...(after ? { ai: after[0], av: after[1] } : {}) };
           const [rows, counted] = await Promise.all([
@@ -40,7 +40,7 @@ export function getScalarMetricDataEndpoint(deps: RouteDeps) {
           const last = rows.at(-1);
           const next = last ? [String(last.iter), last.variant] : after;
           const events = rows.map((r) => scalarEvent(task, r));
-          return { events, returned: events.length, total: Number(counted[0]?.n ?? 0), scroll_id: deps.cursors.encode(scope, next ?? null) };
+          return { events, returned: events.length, total: Number(counted[0]?.n ?? 0), scroll_id: await deps.cursors.encode(scope, next ?? null) };
         },
       },
     ],

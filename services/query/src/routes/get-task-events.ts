@@ -115,12 +115,12 @@ export function getTaskEventsEndpoint(deps: RouteDeps) {
         async handle(ctx, body) {
           const task = checkTask(body.task);
           const scope = { endpoint: ctx.endpoint, tenant: ctx.tenant, task, params: { order: body.order } };
-          const after = deps.cursors.decode<State | null>(body.scroll_id, scope);
+          const after = await deps.cursors.decode<State | null>(body.scroll_id, scope);
           const [rows, total] = await Promise.all([readPage(deps, ctx, task, body.order === 'desc', body.batch_size, after), countAll(deps, ctx, task)]);
           const last = rows.at(-1);
           const next = last ? (SORT.map((c) => last[c]) as State) : after;
           const events = rows.map((r) => toEvent(task, r));
-          return { events, returned: events.length, total, scroll_id: deps.cursors.encode(scope, next ?? null) };
+          return { events, returned: events.length, total, scroll_id: await deps.cursors.encode(scope, next ?? null) };
         },
       },
     ],

@@ -26,14 +26,14 @@ export function getTaskLogEndpoint(deps: RouteDeps) {
     const task = checkTask(body.task);
     const scanDesc = from === null ? body.order === 'desc' : from === 'tail';
     const scope = { endpoint: ctx.endpoint, tenant: ctx.tenant, task, params: { order: body.order, from: from ?? '' } };
-    const after = deps.cursors.decode<State | null>(body.scroll_id, scope);
+    const after = await deps.cursors.decode<State | null>(body.scroll_id, scope);
     const [rows, total] = await Promise.all([readLogPage(deps, ctx, task, scanDesc, body.batch_size, after), countLogs(deps, ctx, task)]);
     const last = rows.at(-1);
     const next: State | null = last ? [String(last.ts), last.seq] : (after ?? null);
     // A page is scanned in one direction and shown in the requested order.
     if (scanDesc !== (body.order === 'desc')) rows.reverse();
     const events = rows.map((r) => logEvent(task, r));
-    return { events, returned: events.length, total, scroll_id: deps.cursors.encode(scope, next) };
+    return { events, returned: events.length, total, scroll_id: await deps.cursors.encode(scope, next) };
   };
   return objectEndpoint<Body>({
     name: 'events.get_task_log',

@@ -32,12 +32,12 @@ export function getTaskPlotsEndpoint(deps: RouteDeps) {
         async handle(ctx, body) {
           const task = checkTask(body.task);
           const scope = { endpoint: ctx.endpoint, tenant: ctx.tenant, task, params: { iters: body.iters } };
-          const state = deps.cursors.decode<State>(body.scroll_id, scope) ?? { bounds: await plotBounds(deps, ctx, [task]) };
+          const state = (await deps.cursors.decode<State>(body.scroll_id, scope)) ?? { bounds: await plotBounds(deps, ctx, [task]) };
           const [rows, total] = await Promise.all([readPage(deps, ctx, state, body.iters, body.batch_size), countWindow(deps, ctx, state.bounds, body.iters)]);
           const last = rows.at(-1);
           const next: State = last ? { bounds: state.bounds, after: [String(last.iter), last.metric, last.variant] } : state;
           const plots = rows.map((r) => plotEvent(task, r));
-          return { plots, returned: plots.length, total, scroll_id: deps.cursors.encode(scope, next) };
+          return { plots, returned: plots.length, total, scroll_id: await deps.cursors.encode(scope, next) };
         },
       },
     ],
