@@ -1,5 +1,5 @@
-import { assertClusterName, createClickHouse, migrate, type ClickHouseClient } from '@trackstream/clickhouse';
-import { createBatchConsumer, createKafka, createProducer, ensureTopics, parseBrokers, topicNames, type Kafka } from '@trackstream/kafka';
+import { assertClusterName, clickhouseFromConfig, clickhouseSettingsFromConfig, migrate, type ClickHouseClient } from '@trackstream/clickhouse';
+import { createBatchConsumer, createProducer, ensureTopics, kafkaFromConfig, topicNames, type Kafka } from '@trackstream/kafka';
 import type { Registry } from '@trackstream/metrics';
 import { retryUntilDone, type Component, type Logger } from '@trackstream/runtime';
 import type { WriterConfig } from './config';
@@ -23,9 +23,8 @@ export interface WriterDeps {
 export function createWriter(deps: WriterDeps): Component {
   const { config } = deps;
   const logger = deps.logger.child({ component: 'writer' });
-  const kafka = deps.kafka ?? createKafka({ brokers: parseBrokers(config.kafkaBrokers), clientId: 'trackstream-writer', logger });
-  const clickhouseSettings = { url: config.clickhouseUrl, username: config.clickhouseUser, password: config.clickhousePassword, database: config.clickhouseDatabase };
-  const clickhouse = deps.clickhouse ?? createClickHouse(clickhouseSettings);
+  const kafka = deps.kafka ?? kafkaFromConfig(config, 'trackstream-writer', logger);
+  const clickhouse = deps.clickhouse ?? clickhouseFromConfig(config);
   const topics = topicNames(config.kafkaTopicPrefix);
   const metrics = createWriterMetrics(deps.registry);
   const producer = createProducer(kafka, { logger, sendTimeoutMs: 10_000, compression: 'none' });
@@ -57,7 +56,7 @@ export function createWriter(deps: WriterDeps): Component {
     name: 'writer',
     async start() {
       const cluster = config.clickhouseCluster ? { cluster: assertClusterName(config.clickhouseCluster) } : {};
-      await retryUntilDone(() => migrate(clickhouseSettings, { logger, ...cluster }), {
+      await retryUntilDone(() => migrate(clickhouseSettingsFromConfig(config), { logger, ...cluster }), {
         what: 'ClickHouse migrations',
         logger,
         signal: stopping.signal,

@@ -10,13 +10,14 @@
 import { parseConfig } from '@trackstream/config';
 import { createLogger, retryUntilDone } from '@trackstream/runtime';
 import { SchemaError } from '../cluster';
+import { clickhouseSettingsFromConfig } from '../config';
 import { migrate } from '../migrations';
 import { migrateConfigSpec, schemaOptions } from '../schema-config';
 
 async function main(): Promise<void> {
   const config = parseConfig(migrateConfigSpec, process.env);
   const logger = createLogger({ service: 'migrate', level: config.logLevel });
-  const settings = { url: config.clickhouseUrl, username: config.clickhouseUser, password: config.clickhousePassword, database: config.clickhouseDatabase };
+  const settings = clickhouseSettingsFromConfig(config);
   try {
     const schema = schemaOptions(config);
     // ClickHouse may still be starting: retried. A setting the schema can't take is final.
