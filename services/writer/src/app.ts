@@ -1,7 +1,7 @@
 import { assertClusterName, clickhouseFromConfig, clickhouseSettingsFromConfig, migrate, type ClickHouseClient } from '@trackstream/clickhouse';
 import { createBatchConsumer, createProducer, ensureTopics, kafkaFromConfig, topicNames, type Kafka } from '@trackstream/kafka';
 import type { Registry } from '@trackstream/metrics';
-import { retryUntilDone, type Component, type Logger } from '@trackstream/runtime';
+import { logRetries, retry, type Component, type Logger } from '@trackstream/runtime';
 import type { WriterConfig } from './config';
 import { ConsumerLoop } from './consumer';
 import { DeadLetter } from './dead-letter';
@@ -56,18 +56,17 @@ export function createWriter(deps: WriterDeps): Component {
     name: 'writer',
     async start() {
       const cluster = config.clickhouseCluster ? { cluster: assertClusterName(config.clickhouseCluster) } : {};
-      await retryUntilDone(() => migrate(clickhouseSettingsFromConfig(config), { logger, ...cluster }), {
-        what: 'ClickHouse migrations',
-        logger,
+      await retry(() => migrate(clickhouseSettingsFromConfig(config), { logger, ...cluster }), {
+        onRetry: logRetries(logger, 'ClickHouse migrations'),
         signal: stopping.signal,
       });
-      await retryUntilDone(
+      await retry(
         () =>
           ensureTopics(kafka, [
             { topic: topics.events, numPartitions: config.kafkaEventsPartitions, replicationFactor: config.kafkaReplicationFactor },
             { topic: topics.deadLetter, numPartitions: 1, replicationFactor: config.kafkaReplicationFactor },
           ]),
-        { what: 'Kafka topics', logger, signal: stopping.signal },
+        { onRetry: logRetries(logger, 'Kafka topics'), signal: stopping.signal },
       );
       await producer.start();
       await loop.start();
