@@ -1,7 +1,6 @@
 import { Readable } from 'node:stream';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { ClickHouseError, TSV_COLUMNS, type ClickHouseClient, type TableName } from '@trackstream/clickhouse';
-import type { Logger } from '@trackstream/runtime';
+import { retry, type Logger } from '@trackstream/runtime';
 import type { WriterMetrics } from './metrics';
 
 /**
@@ -46,16 +45,15 @@ export class Sink {
     private readonly database: string,
     private readonly metrics: WriterMetrics,
     private readonly logger: Logger,
-    private readonly retry: RetryPolicy,
+    private readonly backoff: RetryPolicy,
   ) {}
 
   /** Inserts `chunks` of TSV lines (in TSV_COLUMNS order), `count` lines in all, as one TabSeparated insert. */
   async insert(table: TableName, chunks: readonly Buffer[], count: number, opts: InsertGuard): Promise<void> {
-    let delay = this.retry.initialDelayMs;
     // One body, encoded once for every attempt: a batch is bounded (WRITER_BATCH_BYTES), and one
     // piece costs ClickHouse's HTTP reader less than many.
     const body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
-    for (let attempt = 1; ; attempt++) {
+    const insertOnce = async (): Promise<void> => {
       const end = this.metrics.insertDuration.startTimer({ table });
       try {
         await this.client.insert({
@@ -65,19 +63,23 @@ export class Sink {
           format: 'TabSeparated',
           columns: TSV_COLUMNS[table] as [string, ...string[]],
         });
-        end();
-        this.metrics.rowsWritten.inc({ table }, count);
-        return;
       } catch (e) {
         const code = e instanceof ClickHouseError ? e.code : 'unreachable';
         this.metrics.insertFailures.inc({ table, code });
         if (BAD_ROWS.has(code)) throw new RowsRejected(code, (e as Error).message.slice(0, 500));
-        if (!opts.isActive()) throw new Error(`insert into ${table} abandoned: writer stopping`, { cause: e });
-        this.logger.error({ err: e, table, rows: count, attempt, retryInMs: delay }, 'insert failed; retrying');
-        await opts.whileWaiting().catch(() => undefined);
-        await sleep(delay);
-        delay = Math.min(delay * 2, this.retry.maxDelayMs);
+        throw e;
       }
-    }
+      end();
+      this.metrics.rowsWritten.inc({ table }, count);
+    };
+    await retry(insertOnce, {
+      ...this.backoff,
+      retriable: (e) => !(e instanceof RowsRejected),
+      onRetry: async ({ attempt, error, delayMs }) => {
+        if (!opts.isActive()) throw new Error(`insert into ${table} abandoned: writer stopping`, { cause: error });
+        this.logger.error({ err: error, table, rows: count, attempt, retryInMs: delayMs }, 'insert failed; retrying');
+        await opts.whileWaiting().catch(() => undefined);
+      },
+    });
   }
 }
