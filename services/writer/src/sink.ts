@@ -1,16 +1,7 @@
 import { Readable } from 'node:stream';
-import { ClickHouseError, TSV_COLUMNS, type ClickHouseClient, type TableName } from '@trackstream/clickhouse';
+import { classifyClickHouseError, ClickHouseError, TSV_COLUMNS, type ClickHouseClient, type TableName } from '@trackstream/clickhouse';
 import { retry, type Logger } from '@trackstream/runtime';
 import type { WriterMetrics } from './metrics';
-
-/**
- * ClickHouse errors that mean the rows themselves can't be read (a field of the wrong type):
- * CANNOT_PARSE_TEXT 6, CANNOT_PARSE_ESCAPE_SEQUENCE 25, CANNOT_PARSE_QUOTED_STRING 26,
- * CANNOT_PARSE_INPUT_ASSERTION_FAILED 27, CANNOT_PARSE_DATE 38, CANNOT_PARSE_DATETIME 41,
- * CANNOT_PARSE_NUMBER 72, INCORRECT_DATA 117, CANNOT_READ_ARRAY_FROM_TEXT 130,
- * VALUE_IS_OUT_OF_RANGE_OF_DATA_TYPE 321. Sending them again can't help.
- */
-const BAD_ROWS: ReadonlySet<string> = new Set(['6', '25', '26', '27', '38', '41', '72', '117', '130', '321']);
 
 /** An insert ClickHouse refused for its rows' content. */
 export class RowsRejected extends Error {
@@ -66,7 +57,8 @@ export class Sink {
       } catch (e) {
         const code = e instanceof ClickHouseError ? e.code : 'unreachable';
         this.metrics.insertFailures.inc({ table, code });
-        if (BAD_ROWS.has(code)) throw new RowsRejected(code, (e as Error).message.slice(0, 500));
+        // Sending rows ClickHouse can't read again can't help; every other failure is retried.
+        if (classifyClickHouseError(e) === 'bad-rows') throw new RowsRejected(code, (e as Error).message.slice(0, 500));
         throw e;
       }
       end();
