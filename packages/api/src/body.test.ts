@@ -1,6 +1,8 @@
+import { IncomingMessage } from 'node:http';
+import { Socket } from 'node:net';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LINE_ERRORS, coerceQueryValue, queryOf, isJsonLines, parseEventsBody, parseJsonLines, parseObjectBody, parseQuery } from './body';
+import { LINE_ERRORS, coerceQueryValue, queryOf, isBodyAbandoned, isJsonLines, parseEventsBody, parseJsonLines, parseObjectBody, parseQuery, readBody } from './body';
 import { ApiError } from './errors';
 
 const isValidation = (e: unknown): boolean => e instanceof ApiError && e.status === 400 && e.subcode === 12;
@@ -130,4 +132,45 @@ test('parseJsonLines is fast on a large batch', () => {
   assert.equal(lines.length, n);
   // Generous bound so a slow CI machine passes; typical is well under 200 ms.
   assert.ok(ms < 2000, `100k lines took ${ms.toFixed(0)} ms`);
+});
+
+/** A request on a socket that never connects: the test pushes its body. */
+function unconnectedRequest(): IncomingMessage {
+  const req = new IncomingMessage(new Socket());
+  req.headers = {};
+  return req;
+}
+
+const isTooLarge = (e: unknown): boolean => e instanceof ApiError && e.status === 413;
+
+test('readBody: a refused body drained to its end is answered on a connection that stays usable', async () => {
+  const req = unconnectedRequest();
+  const reading = readBody(req, { limit: 10, drainLimit: 100 });
+  req.push(Buffer.alloc(15));
+  req.push(null);
+  await assert.rejects(reading, isTooLarge);
+  assert.equal(isBodyAbandoned(req), false);
+});
+
+test('readBody: a refused body past the drain limit is left unread, the request marked abandoned', async () => {
+  const req = unconnectedRequest();
+  const reading = readBody(req, { limit: 10, drainLimit: 20 });
+  req.push(Buffer.alloc(15));
+  req.push(Buffer.alloc(30));
+  await assert.rejects(reading, isTooLarge);
+  assert.equal(isBodyAbandoned(req), true);
+});
+
+test('readBody: a refused body still arriving at the drain timeout is left unread, the request marked abandoned', async () => {
+  const req = unconnectedRequest();
+  const reading = readBody(req, { limit: 10, drainTimeoutMs: 20 });
+  req.push(Buffer.alloc(15));
+  // The drain timer does not hold the process open (it is unref'd): this does, meanwhile.
+  const keepAlive = setTimeout(() => undefined, 10_000);
+  try {
+    await assert.rejects(reading, isTooLarge);
+  } finally {
+    clearTimeout(keepAlive);
+  }
+  assert.equal(isBodyAbandoned(req), true);
 });

@@ -19,13 +19,28 @@ export class RequestAbortedError extends Error {
   }
 }
 
+const BODY_ABANDONED = Symbol('bodyAbandoned');
+type AbandonableRequest = IncomingMessage & { [BODY_ABANDONED]?: true };
+
+/**
+ * Marks a request whose body is left unread (refused and no longer drained, or timed out): the
+ * connection can't serve another request, so its answer must close it.
+ */
+export function abandonBody(req: IncomingMessage): void {
+  (req as AbandonableRequest)[BODY_ABANDONED] = true;
+}
+
+export function isBodyAbandoned(req: IncomingMessage): boolean {
+  return (req as AbandonableRequest)[BODY_ABANDONED] === true;
+}
+
 export interface ReadBodyOptions {
   /** Maximum body size in bytes, after decompression (and of the compressed bytes). Default 16 MiB. */
   limit?: number;
   /**
    * Over the limit, the rest of the body is read and discarded (never buffered) so that the
    * client, which usually sends everything before reading, receives the 413. Past `drainLimit`
-   * more bytes or `drainTimeoutMs`, reading stops and the 413 asks for the connection to close.
+   * more bytes or `drainTimeoutMs`, reading stops and the request is marked `abandonBody`.
    */
   drainLimit?: number;
   drainTimeoutMs?: number;
@@ -121,7 +136,7 @@ export function readBody(req: IncomingMessage, opts: ReadBodyOptions = {}): Prom
 
     const giveUp = (): void => {
       if (!refusal) return;
-      refusal.closeConnection = true;
+      abandonBody(req);
       req.pause();
       settle(refusal);
     };

@@ -30,11 +30,6 @@ export class ApiError extends Error {
   readonly retriable: boolean;
   readonly retryAfterSec: number | undefined;
   readonly data: Record<string, unknown> | undefined;
-  /**
-   * Transport hint: the request body was abandoned unread, so the connection must be closed after
-   * the response. Set by the body reader; clients never see it.
-   */
-  closeConnection = false;
 
   constructor(opts: ApiErrorOptions) {
     super(opts.message, opts.cause === undefined ? undefined : { cause: opts.cause });

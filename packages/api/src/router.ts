@@ -9,6 +9,8 @@ import {
   DEFAULT_DRAIN_LIMIT,
   DEFAULT_DRAIN_TIMEOUT_MS,
   RequestAbortedError,
+  abandonBody,
+  isBodyAbandoned,
   mergeQuery,
   parseEventsBody,
   parseObjectBody,
@@ -127,7 +129,7 @@ export function sendError(res: Response, envelope: EnvelopeContext, error: unkno
   if (err.retryAfterSec !== undefined) res.setHeader('Retry-After', String(Math.max(0, Math.ceil(err.retryAfterSec))));
   // Answered before the body's end (401, 404, a bad encoding...): the connection can't serve another
   // request until the rest arrives, which a hostile client never sends; close it rather than wait.
-  if (err.closeConnection || !res.req.complete) res.setHeader('Connection', 'close');
+  if (isBodyAbandoned(res.req) || !res.req.complete) res.setHeader('Connection', 'close');
   sendEnvelope(res, err.status, errorEnvelope(envelope, err));
 }
 
@@ -268,9 +270,8 @@ export function createApiRouter(opts: ApiRouterOptions): Router {
     const controller = new AbortController();
     const signal = controller.signal;
     const timer = setTimeout(() => {
-      const e = unavailable(`request timed out after ${timeoutMs} ms`, timeoutRetryAfterSec);
-      e.closeConnection = !req.readableEnded;
-      controller.abort(e);
+      if (!req.readableEnded) abandonBody(req);
+      controller.abort(unavailable(`request timed out after ${timeoutMs} ms`, timeoutRetryAfterSec));
     }, timeoutMs);
     res.once('close', () => {
       clearTimeout(timer);

@@ -1,7 +1,8 @@
 export { createClickHouse, assertIdentifier, ClickHouseError, type ClickHouseClient, type ClickHouseSettings } from './client';
+export { classifyClickHouseError, type ClickHouseFailure } from './errors';
 export { migrate, loadMigrations, layoutProblem, splitStatements, MIGRATIONS_DIR, type Migration, type MigrateOptions } from './migrations';
 export * from './rows';
-export { clickhouseConfigSpec } from './config';
+export { clickhouseConfigSpec, clickhouseFromConfig, clickhouseSettingsFromConfig, type ClickHouseConfig } from './config';
 export * from './tsv';
 export { renderForCluster, newClusterRenderState, SchemaError, shardingKey, assertClusterName, LOCAL_SUFFIX, type ClusterSettings } from './cluster';
 export { planRetention, applyRetention, parseRetentionByTable, currentTtl, ttlExpression, RETENTION_COLUMN, type RetentionSettings, type StoredTable } from './retention';

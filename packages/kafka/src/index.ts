@@ -3,4 +3,4 @@ export { ensureTopics, topicNames, type TopicNames, type TopicSpec } from './top
 export { createProducer, ProduceUnavailableError, type MessageProducer, type OutgoingMessage, type ProducedRecord, type ProducerOptions } from './producer';
 export type { Kafka } from 'kafkajs';
 export { createBatchConsumer, type BatchConsumer, type BatchConsumerOptions, type BatchContext, type ConsumedMessage, type PartitionOffset } from './batch-consumer';
-export { kafkaConfigSpec } from './config';
+export { kafkaConfigSpec, kafkaFromConfig, type KafkaConfig } from './config';

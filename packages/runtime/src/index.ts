@@ -3,4 +3,4 @@ export { type Component } from './component';
 export { listen, type HttpServer } from './http-server';
 export { runMain } from './run-main';
 export { serveComponents } from './serve';
-export { retryUntilDone, type RetryOptions } from './retry';
+export { retry, logRetries, type RetryAttempt, type RetryOptions } from './retry';

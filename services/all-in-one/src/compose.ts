@@ -1,7 +1,7 @@
 import { authFromConfig } from '@trackstream/api';
-import { createClickHouse } from '@trackstream/clickhouse';
+import { clickhouseFromConfig } from '@trackstream/clickhouse';
 import { createGateway } from '@trackstream/gateway';
-import { createKafka, parseBrokers } from '@trackstream/kafka';
+import { kafkaFromConfig } from '@trackstream/kafka';
 import type { MetricsSnapshot, Registry } from '@trackstream/metrics';
 import { createQuery } from '@trackstream/query';
 import type { Component, Logger } from '@trackstream/runtime';
@@ -30,13 +30,8 @@ export type WriterPlacement = 'main-thread' | 'own-thread' | 'none';
  */
 export async function composeAllInOne(config: AllInOneConfig, logger: Logger, registry: Registry, opts: { writer?: WriterPlacement } = {}): Promise<AllInOne> {
   const auth = await authFromConfig(config);
-  const kafka = createKafka({ brokers: parseBrokers(config.kafkaBrokers), clientId: 'trackstream', logger });
-  const clickhouse = createClickHouse({
-    url: config.clickhouseUrl,
-    username: config.clickhouseUser,
-    password: config.clickhousePassword,
-    database: config.clickhouseDatabase,
-  });
+  const kafka = kafkaFromConfig(config, 'trackstream', logger);
+  const clickhouse = clickhouseFromConfig(config);
   const shared = { logger, registry, config, kafka, clickhouse };
   const placement = opts.writer ?? 'main-thread';
   const threaded = placement === 'own-thread' ? writerInThread(config, logger) : undefined;

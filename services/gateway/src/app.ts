@@ -1,7 +1,7 @@
 import { createApiRouter, type Auth } from '@trackstream/api';
-import { createClickHouse, type ClickHouseClient } from '@trackstream/clickhouse';
+import { clickhouseFromConfig, type ClickHouseClient } from '@trackstream/clickhouse';
 import { prepareValidators } from '@trackstream/event-schema';
-import { createKafka, createProducer, ensureTopics, parseBrokers, topicNames, type Kafka } from '@trackstream/kafka';
+import { createProducer, ensureTopics, kafkaFromConfig, topicNames, type Kafka } from '@trackstream/kafka';
 import type { Registry } from '@trackstream/metrics';
 import type { Component, Logger } from '@trackstream/runtime';
 import type { GatewayConfig } from './config';
@@ -27,10 +27,8 @@ export interface GatewayDeps {
 export function createGateway(deps: GatewayDeps): Component {
   const { config } = deps;
   const logger = deps.logger.child({ component: 'gateway' });
-  const kafka = deps.kafka ?? createKafka({ brokers: parseBrokers(config.kafkaBrokers), clientId: 'trackstream-gateway', logger });
-  const clickhouse =
-    deps.clickhouse ??
-    createClickHouse({ url: config.clickhouseUrl, username: config.clickhouseUser, password: config.clickhousePassword, database: config.clickhouseDatabase });
+  const kafka = deps.kafka ?? kafkaFromConfig(config, 'trackstream-gateway', logger);
+  const clickhouse = deps.clickhouse ?? clickhouseFromConfig(config);
   const topics = topicNames(config.kafkaTopicPrefix);
   const metrics = createGatewayMetrics(deps.registry);
   const producer = createProducer(kafka, { logger, sendTimeoutMs: config.gatewayProduceTimeoutMs, compression: 'none' });

@@ -1,5 +1,5 @@
 import { createApiRouter, type Auth, type Endpoint } from '@trackstream/api';
-import { createClickHouse, type ClickHouseClient } from '@trackstream/clickhouse';
+import { clickhouseFromConfig, type ClickHouseClient } from '@trackstream/clickhouse';
 import type { Registry } from '@trackstream/metrics';
 import type { Component, Logger } from '@trackstream/runtime';
 import type { QueryConfig } from './config';
@@ -32,11 +32,9 @@ export interface QueryDeps {
 export function createQuery(deps: QueryDeps): Component {
   const { config } = deps;
   const logger = deps.logger.child({ component: 'query' });
-  const clickhouse =
-    deps.clickhouse ??
-    createClickHouse({ url: config.clickhouseUrl, username: config.clickhouseUser, password: config.clickhousePassword, database: config.clickhouseDatabase });
+  const clickhouse = deps.clickhouse ?? clickhouseFromConfig(config);
   // Downloads (streamed for as long as their client reads) on connections of their own: see createDb.
-  const streaming = createClickHouse({ url: config.clickhouseUrl, username: config.clickhouseUser, password: config.clickhousePassword, database: config.clickhouseDatabase });
+  const streaming = clickhouseFromConfig(config);
   const routeDeps: RouteDeps = { db: createDb(clickhouse, deps.registry, streaming), cursors: createCursors({ secret: config.queryScrollSecret, ttlSec: config.queryScrollTtlSec }) };
   const endpoints: Endpoint[] = [
     debugImagesEndpoint(routeDeps),

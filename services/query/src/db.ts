@@ -1,5 +1,5 @@
 import { unavailable, type RequestContext } from '@trackstream/api';
-import { ClickHouseError, type ClickHouseClient } from '@trackstream/clickhouse';
+import { classifyClickHouseError, type ClickHouseClient } from '@trackstream/clickhouse';
 import { Counter, Histogram, LATENCY_BUCKETS, type Registry } from '@trackstream/metrics';
 
 /**
@@ -20,14 +20,6 @@ export interface Db {
 
 type Result = Awaited<ReturnType<ClickHouseClient['query']>>;
 
-/**
- * ClickHouse error codes that mean "retry later" rather than a bad statement: the server is busy
- * or unreachable (TIMEOUT_EXCEEDED 159, TOO_MANY_SIMULTANEOUS_QUERIES 202, SOCKET_TIMEOUT 209,
- * NETWORK_ERROR 210, ABORTED 236, MEMORY_LIMIT_EXCEEDED 241, ALL_CONNECTION_TRIES_FAILED 279,
- * QUERY_WAS_CANCELLED 394), or the writer has not created the tables yet (UNKNOWN_TABLE 60,
- * UNKNOWN_DATABASE 81).
- */
-const RETRIABLE_CODES: ReadonlySet<string> = new Set(['60', '81', '159', '202', '209', '210', '236', '241', '279', '394']);
 const RETRY_AFTER_SEC = 5;
 
 /**
@@ -118,10 +110,16 @@ export function createDb(client: ClickHouseClient, registry: Registry, streamCli
   };
 }
 
-/** The request's own abort reason; a retriable store failure as 503; anything else (a bad statement: a bug) as is. */
+/** The request's own abort reason; a busy or unreachable store as 503; anything else (a bad statement: a bug) as is. */
 export function classify(e: unknown, signal: AbortSignal): unknown {
   if (signal.aborted) return signal.reason;
-  if (e instanceof ClickHouseError) return RETRIABLE_CODES.has(e.code) ? unavailable('the event store (ClickHouse) is busy', RETRY_AFTER_SEC, e) : e;
-  // Not an answer from ClickHouse at all: refused, reset or timed-out connection.
-  return unavailable('the event store (ClickHouse) is unavailable', RETRY_AFTER_SEC, e);
+  switch (classifyClickHouseError(e)) {
+    case 'retriable':
+      return unavailable('the event store (ClickHouse) is busy', RETRY_AFTER_SEC, e);
+    case 'unreachable':
+      return unavailable('the event store (ClickHouse) is unavailable', RETRY_AFTER_SEC, e);
+    case 'bad-rows':
+    case 'statement':
+      return e;
+  }
 }

@@ -1,7 +1,7 @@
-import { assertClusterName, createClickHouse, migrate, type ClickHouseClient } from '@trackstream/clickhouse';
-import { createBatchConsumer, createKafka, createProducer, ensureTopics, parseBrokers, topicNames, type Kafka } from '@trackstream/kafka';
+import { assertClusterName, clickhouseFromConfig, clickhouseSettingsFromConfig, migrate, type ClickHouseClient } from '@trackstream/clickhouse';
+import { createBatchConsumer, createProducer, ensureTopics, kafkaFromConfig, topicNames, type Kafka } from '@trackstream/kafka';
 import type { Registry } from '@trackstream/metrics';
-import { retryUntilDone, type Component, type Logger } from '@trackstream/runtime';
+import { logRetries, retry, type Component, type Logger } from '@trackstream/runtime';
 import type { WriterConfig } from './config';
 import { ConsumerLoop } from './consumer';
 import { DeadLetter } from './dead-letter';
@@ -23,9 +23,8 @@ export interface WriterDeps {
 export function createWriter(deps: WriterDeps): Component {
   const { config } = deps;
   const logger = deps.logger.child({ component: 'writer' });
-  const kafka = deps.kafka ?? createKafka({ brokers: parseBrokers(config.kafkaBrokers), clientId: 'trackstream-writer', logger });
-  const clickhouseSettings = { url: config.clickhouseUrl, username: config.clickhouseUser, password: config.clickhousePassword, database: config.clickhouseDatabase };
-  const clickhouse = deps.clickhouse ?? createClickHouse(clickhouseSettings);
+  const kafka = deps.kafka ?? kafkaFromConfig(config, 'trackstream-writer', logger);
+  const clickhouse = deps.clickhouse ?? clickhouseFromConfig(config);
   const topics = topicNames(config.kafkaTopicPrefix);
   const metrics = createWriterMetrics(deps.registry);
   const producer = createProducer(kafka, { logger, sendTimeoutMs: 10_000, compression: 'none' });
@@ -57,18 +56,17 @@ export function createWriter(deps: WriterDeps): Component {
     name: 'writer',
     async start() {
       const cluster = config.clickhouseCluster ? { cluster: assertClusterName(config.clickhouseCluster) } : {};
-      await retryUntilDone(() => migrate(clickhouseSettings, { logger, ...cluster }), {
-        what: 'ClickHouse migrations',
-        logger,
+      await retry(() => migrate(clickhouseSettingsFromConfig(config), { logger, ...cluster }), {
+        onRetry: logRetries(logger, 'ClickHouse migrations'),
         signal: stopping.signal,
       });
-      await retryUntilDone(
+      await retry(
         () =>
           ensureTopics(kafka, [
             { topic: topics.events, numPartitions: config.kafkaEventsPartitions, replicationFactor: config.kafkaReplicationFactor },
             { topic: topics.deadLetter, numPartitions: 1, replicationFactor: config.kafkaReplicationFactor },
           ]),
-        { what: 'Kafka topics', logger, signal: stopping.signal },
+        { onRetry: logRetries(logger, 'Kafka topics'), signal: stopping.signal },
       );
       await producer.start();
       await loop.start();

@@ -1,5 +1,5 @@
 import type { BatchConsumer, BatchContext, ConsumedMessage } from '@trackstream/kafka';
-import { retryUntilDone, type Logger } from '@trackstream/runtime';
+import { logRetries, retry, type Logger } from '@trackstream/runtime';
 import type { TableName } from '@trackstream/clickhouse';
 import { Batcher, type Batch, type BatchLimits, type TableRows } from './batcher';
 import type { DeadLetter } from './dead-letter';
@@ -201,9 +201,8 @@ export class ConsumerLoop {
         this.log.warn({ partition: m.partition, offset: m.offset, table, code: e.code }, 'message dead-lettered: ClickHouse refused its rows');
         const reason = e.message;
         // Like an insert, retried until it succeeds or the writer stops: the batch can't commit without it.
-        await retryUntilDone(() => this.deps.deadLetter.send(m, 'rejected-by-clickhouse', reason), {
-          what: 'dead-lettering a message',
-          logger: this.log,
+        await retry(() => this.deps.deadLetter.send(m, 'rejected-by-clickhouse', reason), {
+          onRetry: logRetries(this.log, 'dead-lettering a message'),
           signal: guard.stopped,
         });
       }

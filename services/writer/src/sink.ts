@@ -1,17 +1,7 @@
 import { Readable } from 'node:stream';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { ClickHouseError, TSV_COLUMNS, type ClickHouseClient, type TableName } from '@trackstream/clickhouse';
-import type { Logger } from '@trackstream/runtime';
+import { classifyClickHouseError, ClickHouseError, TSV_COLUMNS, type ClickHouseClient, type TableName } from '@trackstream/clickhouse';
+import { retry, type Logger } from '@trackstream/runtime';
 import type { WriterMetrics } from './metrics';
-
-/**
- * ClickHouse errors that mean the rows themselves can't be read (a field of the wrong type):
- * CANNOT_PARSE_TEXT 6, CANNOT_PARSE_ESCAPE_SEQUENCE 25, CANNOT_PARSE_QUOTED_STRING 26,
- * CANNOT_PARSE_INPUT_ASSERTION_FAILED 27, CANNOT_PARSE_DATE 38, CANNOT_PARSE_DATETIME 41,
- * CANNOT_PARSE_NUMBER 72, INCORRECT_DATA 117, CANNOT_READ_ARRAY_FROM_TEXT 130,
- * VALUE_IS_OUT_OF_RANGE_OF_DATA_TYPE 321. Sending them again can't help.
- */
-const BAD_ROWS: ReadonlySet<string> = new Set(['6', '25', '26', '27', '38', '41', '72', '117', '130', '321']);
 
 /** An insert ClickHouse refused for its rows' content. */
 export class RowsRejected extends Error {
@@ -46,16 +36,15 @@ export class Sink {
     private readonly database: string,
     private readonly metrics: WriterMetrics,
     private readonly logger: Logger,
-    private readonly retry: RetryPolicy,
+    private readonly backoff: RetryPolicy,
   ) {}
 
   /** Inserts `chunks` of TSV lines (in TSV_COLUMNS order), `count` lines in all, as one TabSeparated insert. */
   async insert(table: TableName, chunks: readonly Buffer[], count: number, opts: InsertGuard): Promise<void> {
-    let delay = this.retry.initialDelayMs;
     // One body, encoded once for every attempt: a batch is bounded (WRITER_BATCH_BYTES), and one
     // piece costs ClickHouse's HTTP reader less than many.
     const body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
-    for (let attempt = 1; ; attempt++) {
+    const insertOnce = async (): Promise<void> => {
       const end = this.metrics.insertDuration.startTimer({ table });
       try {
         await this.client.insert({
@@ -65,19 +54,24 @@ export class Sink {
           format: 'TabSeparated',
           columns: TSV_COLUMNS[table] as [string, ...string[]],
         });
-        end();
-        this.metrics.rowsWritten.inc({ table }, count);
-        return;
       } catch (e) {
         const code = e instanceof ClickHouseError ? e.code : 'unreachable';
         this.metrics.insertFailures.inc({ table, code });
-        if (BAD_ROWS.has(code)) throw new RowsRejected(code, (e as Error).message.slice(0, 500));
-        if (!opts.isActive()) throw new Error(`insert into ${table} abandoned: writer stopping`, { cause: e });
-        this.logger.error({ err: e, table, rows: count, attempt, retryInMs: delay }, 'insert failed; retrying');
-        await opts.whileWaiting().catch(() => undefined);
-        await sleep(delay);
-        delay = Math.min(delay * 2, this.retry.maxDelayMs);
+        // Sending rows ClickHouse can't read again can't help; every other failure is retried.
+        if (classifyClickHouseError(e) === 'bad-rows') throw new RowsRejected(code, (e as Error).message.slice(0, 500));
+        throw e;
       }
-    }
+      end();
+      this.metrics.rowsWritten.inc({ table }, count);
+    };
+    await retry(insertOnce, {
+      ...this.backoff,
+      retriable: (e) => !(e instanceof RowsRejected),
+      onRetry: async ({ attempt, error, delayMs }) => {
+        if (!opts.isActive()) throw new Error(`insert into ${table} abandoned: writer stopping`, { cause: error });
+        this.logger.error({ err: error, table, rows: count, attempt, retryInMs: delayMs }, 'insert failed; retrying');
+        await opts.whileWaiting().catch(() => undefined);
+      },
+    });
   }
 }

@@ -8,31 +8,24 @@
  *   CLICKHOUSE_URL=http://127.0.0.1:8123 node packages/clickhouse/dist/bin/migrate.js
  */
 import { parseConfig } from '@trackstream/config';
-import { createLogger, retryUntilDone } from '@trackstream/runtime';
+import { createLogger, logRetries, retry } from '@trackstream/runtime';
 import { SchemaError } from '../cluster';
+import { clickhouseSettingsFromConfig } from '../config';
 import { migrate } from '../migrations';
 import { migrateConfigSpec, schemaOptions } from '../schema-config';
 
 async function main(): Promise<void> {
   const config = parseConfig(migrateConfigSpec, process.env);
   const logger = createLogger({ service: 'migrate', level: config.logLevel });
-  const settings = { url: config.clickhouseUrl, username: config.clickhouseUser, password: config.clickhousePassword, database: config.clickhouseDatabase };
+  const settings = clickhouseSettingsFromConfig(config);
   try {
     const schema = schemaOptions(config);
     // ClickHouse may still be starting: retried. A setting the schema can't take is final.
-    const outcome = await retryUntilDone(
-      async () => {
-        try {
-          return { ran: await migrate(settings, { logger, ...schema }) };
-        } catch (e) {
-          if (e instanceof SchemaError) return { error: e };
-          throw e;
-        }
-      },
-      { what: 'ClickHouse migrations', logger, timeoutMs: 120_000 },
-    );
-    if ('error' in outcome) throw outcome.error;
-    const { ran } = outcome;
+    const ran = await retry(() => migrate(settings, { logger, ...schema }), {
+      onRetry: logRetries(logger, 'ClickHouse migrations'),
+      retriable: (e) => !(e instanceof SchemaError),
+      timeoutMs: 120_000,
+    });
     logger.info({ applied: ran, cluster: schema.cluster ?? null, database: config.clickhouseDatabase }, 'schema up to date');
   } catch (e) {
     logger.fatal({ err: e }, 'migrations failed');

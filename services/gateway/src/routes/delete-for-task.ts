@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { invalidTaskId, objectEndpoint, unavailable } from '@trackstream/api';
 import type { ClickHouseClient } from '@trackstream/clickhouse';
 import { encodeDeleteTask, isValidTaskId, messageKey } from '@trackstream/event-schema';
 import { ProduceUnavailableError } from '@trackstream/kafka';
+import { retry } from '@trackstream/runtime';
 import type { Publisher } from '../publisher';
 
 export interface DeleteForTaskDeps {
@@ -48,26 +48,27 @@ export function deleteForTaskEndpoint(deps: DeleteForTaskDeps) {
   });
 }
 
+class NotDeletedYet extends Error {}
+
+/** The count the writer recorded for `requestId`; undefined if it is not there by the timeout (or the request ended). */
 async function waitForDeletion(deps: DeleteForTaskDeps, tenant: string, task: string, requestId: string, signal: AbortSignal): Promise<number | undefined> {
-  const deadline = Date.now() + deps.timeoutMs;
-  let delay = 20;
-  while (Date.now() < deadline && !signal.aborted) {
-    try {
-      const rs = await deps.clickhouse.query({
-        // A replayed marker adds a later row; the first one holds the count.
-        query: `SELECT deleted FROM ${deps.database}.task_deletions
-                WHERE tenant = {tenant:String} AND task = {task:String} AND request_id = {id:String}
-                ORDER BY deleted_at LIMIT 1`,
-        query_params: { tenant, task, id: requestId },
-        format: 'JSONEachRow',
-      });
-      const [row] = await rs.json<{ deleted: string | number }>();
-      if (row) return Number(row.deleted);
-    } catch {
-      // ClickHouse briefly unreachable: keep waiting until the deadline.
-    }
-    await sleep(delay);
-    delay = Math.min(delay * 2, 250);
+  const recordedCount = async (): Promise<number> => {
+    const rs = await deps.clickhouse.query({
+      // A replayed marker adds a later row; the first one holds the count.
+      query: `SELECT deleted FROM ${deps.database}.task_deletions
+              WHERE tenant = {tenant:String} AND task = {task:String} AND request_id = {id:String}
+              ORDER BY deleted_at LIMIT 1`,
+      query_params: { tenant, task, id: requestId },
+      format: 'JSONEachRow',
+    });
+    const [row] = await rs.json<{ deleted: string | number }>();
+    if (!row) throw new NotDeletedYet();
+    return Number(row.deleted);
+  };
+  try {
+    // Not recorded yet, or ClickHouse briefly unreachable: polled again, until the timeout.
+    return await retry(recordedCount, { initialDelayMs: 20, maxDelayMs: 250, timeoutMs: deps.timeoutMs, signal });
+  } catch {
+    return undefined;
   }
-  return undefined;
 }
