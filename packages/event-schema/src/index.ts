@@ -8,8 +8,13 @@ export {
   endpointSchema,
   SeedParseError,
   SEED_PATH,
+  REFERENCE_PATH,
+  SchemaDocument,
+  seedDocument,
+  referenceDocument,
+  compareVersions,
 } from './seed';
-export type { HoconValue, HoconObject, JsonSchema, EndpointVersions } from './seed';
+export type { HoconValue, HoconObject, HoconOptions, JsonSchema, EndpointVersions } from './seed';
 
 export {
   validateEvent,

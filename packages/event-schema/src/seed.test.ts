@@ -9,6 +9,7 @@ import {
   endpointSchema,
   endpointSpec,
   listEndpoints,
+  referenceDocument,
   loadSeed,
   parseHocon,
   resolveRefs,
@@ -204,9 +205,9 @@ const bad: Array<[string, string, RegExp]> = [
   ['unterminated triple string', 'a: """abc', /unterminated """/],
   ['bad escape', 'a: "\\q"', /invalid escape/],
   ['bad unicode escape', 'a: "\\u12G4"', /invalid \\u escape/],
-  ['substitution', 'a: ${b}', /substitutions are not supported/],
+  ['substitution without the include option', 'a: ${b}', /substitutions are not supported/],
   ['+=', 'a += 1', /'\+=' is not supported/],
-  ['include', 'include "x.conf"', /'include' is not supported/],
+  ['include without the include option', 'include "x.conf"', /'include' is not supported/],
   ['missing value', 'a:\n', /expected a value/],
   ['text after string', 'a: "x" y', /unexpected text after a quoted string/],
   ['stray close', 'a: 1\n}', /expected a key/],
@@ -233,4 +234,65 @@ test('parseHocon: errors carry line and column', () => {
     assert.equal(e.line, 3);
     assert.equal(e.column, 8);
   }
+});
+
+const files: Record<string, string> = { 'common.conf': 'shared { type: string }\nother: 1' };
+const withIncludes = { include: (name: string): string => files[name] ?? assert.fail(`unexpected include ${name}`) };
+
+test('parseHocon with includes: an included file\'s fields merge into the object that includes it', () => {
+  assert.deepEqual(parseHocon('defs {\n  include "common.conf"\n  mine { type: integer }\n}', withIncludes), {
+    defs: { shared: { type: 'string' }, other: 1, mine: { type: 'integer' } },
+  });
+  // A key named "include" (quoted, or not followed by a file name) is an ordinary key.
+  assert.deepEqual(parseHocon('p { "include" { type: array } }', withIncludes), { p: { include: { type: 'array' } } });
+});
+
+test('parseHocon with includes: ${path} copies a value and an object after it is merged over the copy', () => {
+  const doc = parseHocon(
+    'add {\n  "2.1" { request { type: object, properties { a { type: string } } } }\n' +
+      '  "2.22": ${add."2.1"} {\n    request.properties { b { type: boolean } }\n  }\n' +
+      '  "2.30": ${add."2.22"}\n}',
+    withIncludes,
+  );
+  const add = doc['add'] as HoconObject;
+  assert.deepEqual(add['2.1'], { request: { type: 'object', properties: { a: { type: 'string' } } } });
+  assert.deepEqual(add['2.22'], { request: { type: 'object', properties: { a: { type: 'string' }, b: { type: 'boolean' } } } });
+  assert.deepEqual(add['2.30'], add['2.22']);
+  // Copies: the overlay did not reach the version it was copied from.
+  assert.notEqual(add['2.30'], add['2.22']);
+});
+
+for (const [name, text, message] of [
+  ['a path that names nothing', 'a: ${b.c}', /names nothing/],
+  ['a cycle', 'a: ${b}\nb: ${a}', /circular substitution/],
+  ['an object merged over a non-object', 'a: 1\nb: ${a} { c: 2 }', /not an object/],
+  ['an unterminated substitution', 'a: ${b\n', /unterminated substitution/],
+  ['a malformed path', 'a: ${b..c}', /invalid substitution path/],
+] as Array<[string, string, RegExp]>) {
+  test(`parseHocon with includes rejects ${name}`, () => {
+    assert.throws(() => parseHocon(text, withIncludes), (e: unknown) => e instanceof SeedParseError && message.test(e.message));
+  });
+}
+
+test('referenceDocument: the current API\'s 28 endpoints with their versions, every request schema compiling', () => {
+  const doc = referenceDocument();
+  const endpoints = doc.endpoints();
+  assert.equal(endpoints.length, 28);
+  const versions = Object.fromEntries(endpoints.map((e) => [e.action, e.versions]));
+  assert.deepEqual(versions['debug_images'], ['2.1', '2.7', '2.14', '2.22']);
+  assert.deepEqual(versions['get_task_log'], ['1.5', '1.7', '2.9', '2.30']);
+  assert.deepEqual(versions['clear_task_log'], ['2.19', '2.30']);
+  for (const { action, versions: vs } of endpoints) {
+    for (const version of vs) {
+      if (action === 'add_batch') continue;
+      const schema = doc.requestSchema(action, version);
+      assert.equal(hasRef(schema), false, `${action} ${version}`);
+      assert.doesNotThrow(() => new Ajv({ strict: false }).compile(schema), `${action} ${version}`);
+    }
+  }
+  // Inherited versions carry what they add over what they copy.
+  const add222 = doc.requestSchema('add', '2.22')['properties'] as HoconObject;
+  assert.deepEqual(Object.keys(add222), ['model_event', 'allow_locked']);
+  const log230 = doc.requestSchema('get_task_log', '2.30')['properties'] as HoconObject;
+  assert.ok('navigate_earlier' in log230 && 'from_timestamp' in log230, Object.keys(log230).join());
 });

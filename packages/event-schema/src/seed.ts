@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 
 /**
  * The API schema seed (`seed/events.conf`, ClearML's events service at version 2.1) and a
@@ -12,7 +12,11 @@ import { join } from 'node:path';
  * (raw, may span lines); unquoted strings running to the end of the line (so
  * `description: get task scalar metrics and variants` is one string); numbers, true, false,
  * null; `#` and `//` comments; a repeated key merges objects, otherwise the last one wins.
- * Not supported (a SeedParseError says so): `${}` substitutions, `include`, `+=`.
+ * With `HoconOptions.include` (the current API's files use them): `include "file"` among an
+ * object's fields, and `${path}` substitutions of a whole value, optionally followed by an object
+ * that is merged over it (`"2.22": ${add."2.1"} { ... }`); paths are from the root.
+ * Not supported (a SeedParseError says so): `+=`, other value concatenation, substitutions and
+ * includes without the option.
  */
 
 export type HoconValue = string | number | boolean | null | HoconValue[] | HoconObject;
@@ -34,10 +38,25 @@ export class SeedParseError extends Error {
   }
 }
 
+export interface HoconOptions {
+  /** The text of an included file, by the name it is included as. Absent: no includes, no `${}`. */
+  include?: (name: string) => string;
+}
+
+/** A `${path} { overlay }` value as parsed, replaced by what it names once the whole text is read. */
+class Substitution {
+  constructor(
+    readonly path: readonly string[],
+    readonly overlay: HoconObject | undefined,
+    readonly line: number,
+    readonly column: number,
+  ) {}
+}
+
 const NUMBER_RE = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
 
 function isObject(v: unknown): v is HoconObject {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Substitution);
 }
 
 function setOwn(obj: HoconObject, key: string, value: HoconValue): void {
@@ -58,7 +77,10 @@ function assign(obj: HoconObject, key: string, value: HoconValue): void {
 class Parser {
   private pos = 0;
 
-  constructor(private readonly text: string) {
+  constructor(
+    private readonly text: string,
+    private readonly opts: HoconOptions,
+  ) {
     if (text.charCodeAt(0) === 0xfeff) this.pos = 1;
   }
 
@@ -84,6 +106,11 @@ class Parser {
   }
 
   private fail(message: string, at = this.pos): never {
+    const [line, column] = this.position(at);
+    throw new SeedParseError(message, line, column);
+  }
+
+  private position(at: number): [line: number, column: number] {
     let line = 1;
     let lineStart = 0;
     for (let i = 0; i < at && i < this.text.length; i++) {
@@ -92,7 +119,7 @@ class Parser {
         lineStart = i + 1;
       }
     }
-    throw new SeedParseError(message, line, at - lineStart + 1);
+    return [line, at - lineStart + 1];
   }
 
   private atComment(): boolean {
@@ -144,6 +171,10 @@ class Parser {
 
   private parseField(obj: HoconObject): void {
     const start = this.pos;
+    if (this.text.startsWith('include', start) && /^include[ \t]+"/.test(this.text.slice(start, start + 64))) {
+      this.parseInclude(obj);
+      return;
+    }
     let path: string[];
     if (this.peek() === '"') {
       if (this.text.startsWith('"""', this.pos)) this.fail('a triple-quoted key is not supported');
@@ -182,6 +213,38 @@ class Parser {
     assign(target, path[path.length - 1] as string, value);
   }
 
+  /** `include "name"`: the named text's fields, merged into `obj` as if written here. */
+  private parseInclude(obj: HoconObject): void {
+    const start = this.pos;
+    if (!this.opts.include) this.fail("'include' is not supported", start);
+    this.pos += 'include'.length;
+    this.skip(false);
+    const name = this.parseQuoted();
+    let included: HoconObject;
+    try {
+      included = new Parser(this.opts.include(name), this.opts).parseDocument();
+    } catch (e) {
+      this.fail(`in included '${name}': ${e instanceof Error ? e.message : String(e)}`, start);
+    }
+    for (const k of Object.keys(included)) assign(obj, k, included[k] as HoconValue);
+  }
+
+  /** `${a."b.c".d}` then, optionally, an object merged over what it names. */
+  private parseSubstitution(): HoconValue {
+    const start = this.pos;
+    if (!this.opts.include) this.fail('substitutions are not supported', start);
+    const end = this.text.indexOf('}', start);
+    const nl = this.text.indexOf('\n', start);
+    if (end < 0 || (nl >= 0 && nl < end)) this.fail('unterminated substitution', start);
+    const path = splitPath(this.text.slice(start + 2, end));
+    if (!path) this.fail('invalid substitution path', start);
+    this.pos = end + 1;
+    this.skip(false);
+    const overlay = this.peek() === '{' ? this.parseObject() : undefined;
+    const [line, column] = this.position(start);
+    return new Substitution(path, overlay, line, column) as unknown as HoconValue;
+  }
+
   private parseUnquotedKey(): string {
     const t = this.text;
     const start = this.pos;
@@ -199,6 +262,7 @@ class Parser {
   private parseValue(): HoconValue {
     const c = this.peek();
     if (c === '{') return this.parseObject();
+    if (c === '$' && this.text[this.pos + 1] === '{') return this.parseSubstitution();
     if (c === '[') return this.parseArray();
     if (c === '"') {
       const s = this.text.startsWith('"""', this.pos) ? this.parseTripleQuoted() : this.parseQuoted();
@@ -303,9 +367,68 @@ class Parser {
   }
 }
 
+/** `a."b.c".d` as ['a', 'b.c', 'd']; undefined when malformed. */
+function splitPath(text: string): string[] | undefined {
+  const out: string[] = [];
+  const re = /\s*(?:"([^"\\]*)"|([A-Za-z0-9_\-]+))\s*(\.|$)/y;
+  let m: RegExpExecArray | null;
+  while (re.lastIndex < text.length && (m = re.exec(text)) !== null) {
+    out.push((m[1] ?? m[2]) as string);
+    if (m[3] === '') return out;
+  }
+  return undefined;
+}
+
+/** A deep, mutable copy of parsed data. */
+function copy(v: HoconValue): HoconValue {
+  if (Array.isArray(v)) return v.map(copy);
+  if (!isObject(v)) return v;
+  const out: HoconObject = {};
+  for (const [k, x] of Object.entries(v)) setOwn(out, k, copy(x));
+  return out;
+}
+
+/** Replaces every substitution in the tree by the value its path names (itself resolved). */
+function resolveSubstitutions(root: HoconObject): HoconObject {
+  const resolving = new Set<Substitution>();
+  const fail = (s: Substitution, message: string): never => {
+    throw new SeedParseError(message, s.line, s.column);
+  };
+  const lookup = (s: Substitution): HoconValue => {
+    let node: HoconValue = root;
+    for (const k of s.path) {
+      const next: HoconValue | undefined = isObject(node) && Object.prototype.hasOwnProperty.call(node, k) ? node[k] : undefined;
+      if (next === undefined) fail(s, `substitution \${${s.path.join('.')}} names nothing`);
+      node = next as HoconValue;
+    }
+    return node;
+  };
+  const resolve = (v: HoconValue): HoconValue => {
+    if (v instanceof Substitution) {
+      if (resolving.has(v)) fail(v, `circular substitution \${${v.path.join('.')}}`);
+      resolving.add(v);
+      const base = copy(resolve(lookup(v)));
+      resolving.delete(v);
+      if (!v.overlay) return base;
+      if (!isObject(base)) fail(v, `substitution \${${v.path.join('.')}} is not an object, so nothing can be merged over it`);
+      const overlay = resolve(v.overlay) as HoconObject;
+      for (const k of Object.keys(overlay)) assign(base as HoconObject, k, overlay[k] as HoconValue);
+      return base;
+    }
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) v[i] = resolve(v[i] as HoconValue);
+    } else if (isObject(v)) {
+      for (const k of Object.keys(v)) setOwn(v, k, resolve(v[k] as HoconValue));
+    }
+    return v;
+  };
+  return resolve(root) as HoconObject;
+}
+
 /** Parses HOCON text (the subset described above) into plain data. */
-export function parseHocon(text: string): HoconObject {
-  return new Parser(text).parseDocument();
+export function parseHocon(text: string, opts: HoconOptions = {}): HoconObject {
+  const root = new Parser(text, opts).parseDocument();
+  return opts.include ? resolveSubstitutions(root) : root;
 }
 
 function deepFreeze<T>(v: T): T {
@@ -318,58 +441,16 @@ function deepFreeze<T>(v: T): T {
 
 /** Where the seed lives at run time: `<package>/seed/events.conf`, next to `dist/`. */
 export const SEED_PATH = join(__dirname, '..', 'seed', 'events.conf');
-
-let cachedSeed: HoconObject | undefined;
-
-/** The whole seed, parsed once and deeply frozen. */
-export function loadSeed(): HoconObject {
-  cachedSeed ??= deepFreeze(parseHocon(readFileSync(SEED_PATH, 'utf8')));
-  return cachedSeed;
-}
+/**
+ * The current events API (ClearML API server 2.3.0, events at 2.30): its `events.conf` and the
+ * shared definitions that file includes, kept as data in `<package>/reference/`.
+ */
+export const REFERENCE_PATH = join(__dirname, '..', 'reference', 'events.conf');
 
 const REF_PREFIX = '#/definitions/';
-
-function seedDefinitions(): HoconObject {
-  const defs = loadSeed()['_definitions'];
-  if (!isObject(defs)) throw new Error('seed has no _definitions');
-  return defs;
-}
-
-/**
- * A deep, mutable copy of `node` where every `{"$ref": "#/definitions/x", ...siblings}` is
- * replaced by the definition x (itself resolved) with the siblings laid over it. The result
- * is self-contained: ajv compiles it without any `definitions`.
- */
-export function resolveRefs(node: HoconValue, defs: HoconObject = seedDefinitions(), seen: readonly string[] = []): JsonSchema | HoconValue {
-  if (Array.isArray(node)) return node.map((n) => resolveRefs(n, defs, seen) as HoconValue);
-  if (!isObject(node)) return node;
-  const out: HoconObject = {};
-  const ref = node['$ref'];
-  if (ref !== undefined) {
-    if (typeof ref !== 'string' || !ref.startsWith(REF_PREFIX)) throw new Error(`unsupported $ref ${JSON.stringify(ref)}`);
-    const name = ref.slice(REF_PREFIX.length);
-    if (seen.includes(name)) throw new Error(`circular $ref ${[...seen, name].join(' -> ')}`);
-    const target = Object.prototype.hasOwnProperty.call(defs, name) ? defs[name] : undefined;
-    if (!isObject(target)) throw new Error(`unknown $ref ${ref}`);
-    Object.assign(out, resolveRefs(target, defs, [...seen, name]));
-  }
-  for (const [k, v] of Object.entries(node)) {
-    if (k !== '$ref') setOwn(out, k, resolveRefs(v, defs, seen) as HoconValue);
-  }
-  return out;
-}
-
-/** A definition of the seed's `_definitions` (e.g. 'task_log_event'), refs resolved. */
-export function definitionSchema(name: string): JsonSchema {
-  const defs = seedDefinitions();
-  const def = Object.prototype.hasOwnProperty.call(defs, name) ? defs[name] : undefined;
-  if (!isObject(def)) throw new Error(`seed has no definition '${name}'`);
-  return resolveRefs(def, defs) as JsonSchema;
-}
-
 const VERSION_RE = /^(\d+)\.(\d+)$/;
 
-function compareVersions(a: string, b: string): number {
+export function compareVersions(a: string, b: string): number {
   const [, amaj, amin] = VERSION_RE.exec(a) ?? [];
   const [, bmaj, bmin] = VERSION_RE.exec(b) ?? [];
   return Number(amaj) - Number(bmaj) || Number(amin) - Number(bmin);
@@ -382,36 +463,135 @@ export interface EndpointVersions {
   readonly versions: readonly string[];
 }
 
-/** Every endpoint of the seed (top-level keys not starting with '_') with its versions. */
-export function listEndpoints(): EndpointVersions[] {
-  const seed = loadSeed();
-  const out: EndpointVersions[] = [];
-  for (const [action, node] of Object.entries(seed)) {
-    if (action.startsWith('_') || !isObject(node)) continue;
-    const versions = Object.keys(node).filter((k) => VERSION_RE.test(k)).sort(compareVersions);
-    out.push({ action, versions });
+const own = (o: HoconObject, k: string): HoconValue | undefined => (Object.prototype.hasOwnProperty.call(o, k) ? o[k] : undefined);
+
+/** One parsed schema file of the events service: its endpoints, their versions and definitions. */
+export class SchemaDocument {
+  /** `name` says which document an error is about: 'seed' or 'reference'. */
+  constructor(
+    readonly name: string,
+    readonly root: HoconObject,
+  ) {}
+
+  private definitions(): HoconObject {
+    const defs = this.root['_definitions'];
+    if (!isObject(defs)) throw new Error(`${this.name} has no _definitions`);
+    return defs;
   }
-  return out;
+
+  /**
+   * A deep, mutable copy of `node` where every `{"$ref": "#/definitions/x", ...siblings}` is
+   * replaced by the definition x (itself resolved) with the siblings laid over it. The result
+   * is self-contained: ajv compiles it without any `definitions`.
+   */
+  resolveRefs(node: HoconValue, seen: readonly string[] = []): JsonSchema | HoconValue {
+    if (Array.isArray(node)) return node.map((n) => this.resolveRefs(n, seen) as HoconValue);
+    if (!isObject(node)) return node;
+    const out: HoconObject = {};
+    const ref = node['$ref'];
+    if (ref !== undefined) {
+      if (typeof ref !== 'string' || !ref.startsWith(REF_PREFIX)) throw new Error(`unsupported $ref ${JSON.stringify(ref)}`);
+      const name = ref.slice(REF_PREFIX.length);
+      if (seen.includes(name)) throw new Error(`circular $ref ${[...seen, name].join(' -> ')}`);
+      const target = own(this.definitions(), name);
+      if (!isObject(target)) throw new Error(`unknown $ref ${ref}`);
+      Object.assign(out, this.resolveRefs(target, [...seen, name]));
+    }
+    for (const [k, v] of Object.entries(node)) {
+      if (k !== '$ref') setOwn(out, k, this.resolveRefs(v, seen) as HoconValue);
+    }
+    return out;
+  }
+
+  /** A definition of `_definitions` (e.g. 'task_log_event'), refs resolved. */
+  definition(name: string): JsonSchema {
+    const def = own(this.definitions(), name);
+    if (!isObject(def)) throw new Error(`${this.name} has no definition '${name}'`);
+    return this.resolveRefs(def) as JsonSchema;
+  }
+
+  /** Every endpoint (top-level keys not starting with '_') with its versions. */
+  endpoints(): EndpointVersions[] {
+    const out: EndpointVersions[] = [];
+    for (const [action, node] of Object.entries(this.root)) {
+      if (action.startsWith('_') || !isObject(node)) continue;
+      const versions = Object.keys(node).filter((k) => VERSION_RE.test(k)).sort(compareVersions);
+      out.push({ action, versions });
+    }
+    return out;
+  }
+
+  /** The entry of one endpoint version (description, request, response, ...), frozen. */
+  spec(action: string, version: string): HoconObject {
+    const node = action.startsWith('_') ? undefined : own(this.root, action);
+    if (!isObject(node)) throw new Error(`${this.name} has no endpoint '${action}'`);
+    const spec = own(node, version);
+    if (!isObject(spec)) throw new Error(`${this.name} has no version '${version}' of '${action}'`);
+    return spec;
+  }
+
+  /**
+   * The request JSON schema of an endpoint version as a fresh mutable object with `$ref`s
+   * resolved, ready for `ajv.compile`. Throws for an unknown endpoint or version, or one without
+   * a `request` schema (`add_batch`, whose entry is a `batch_request` of `add`).
+   */
+  requestSchema(action: string, version: string): JsonSchema {
+    const request = this.spec(action, version)['request'];
+    if (!isObject(request)) throw new Error(`${this.name} has no request schema for '${action}' ${version}`);
+    return this.resolveRefs(request) as JsonSchema;
+  }
 }
 
-/** The seed entry of one endpoint version (description, request, response, ...), frozen. */
+function readDocument(name: string, path: string): SchemaDocument {
+  const include = (file: string): string => {
+    if (!/^[\w.-]+\.conf$/.test(file)) throw new Error(`include of '${file}': only a .conf file beside ${basename(path)} is read`);
+    return readFileSync(join(dirname(path), file), 'utf8');
+  };
+  return new SchemaDocument(name, deepFreeze(parseHocon(readFileSync(path, 'utf8'), { include })));
+}
+
+let seed: SchemaDocument | undefined;
+let reference: SchemaDocument | undefined;
+
+/** The seed (API 2.1), parsed once and deeply frozen. */
+export function seedDocument(): SchemaDocument {
+  seed ??= readDocument('seed', SEED_PATH);
+  return seed;
+}
+
+/** The current events API (versions up to 2.30), parsed once and deeply frozen. */
+export function referenceDocument(): SchemaDocument {
+  reference ??= readDocument('reference', REFERENCE_PATH);
+  return reference;
+}
+
+/** The whole seed, parsed once and deeply frozen. */
+export function loadSeed(): HoconObject {
+  return seedDocument().root;
+}
+
+/** The seed's `resolveRefs`; `defs` other definitions to resolve against. */
+export function resolveRefs(node: HoconValue, defs?: HoconObject): JsonSchema | HoconValue {
+  const doc = defs ? new SchemaDocument('definitions', { _definitions: defs }) : seedDocument();
+  return doc.resolveRefs(node);
+}
+
+/** A definition of the seed's `_definitions` (e.g. 'task_log_event'), refs resolved. */
+export function definitionSchema(name: string): JsonSchema {
+  return seedDocument().definition(name);
+}
+
+/** Every endpoint of the seed with its versions. */
+export function listEndpoints(): EndpointVersions[] {
+  return seedDocument().endpoints();
+}
+
+/** The seed entry of one endpoint version, frozen. */
 export function endpointSpec(action: string, version: string): HoconObject {
-  const seed = loadSeed();
-  const node = !action.startsWith('_') && Object.prototype.hasOwnProperty.call(seed, action) ? seed[action] : undefined;
-  if (!isObject(node)) throw new Error(`seed has no endpoint '${action}'`);
-  const spec = Object.prototype.hasOwnProperty.call(node, version) ? node[version] : undefined;
-  if (!isObject(spec)) throw new Error(`seed has no version '${version}' of '${action}'`);
-  return spec;
+  return seedDocument().spec(action, version);
 }
 
-/**
- * The request JSON schema of an endpoint version, e.g. endpointSchema('get_task_log', '1.7'),
- * as a fresh mutable object with `$ref`s resolved, ready for `ajv.compile`. Throws for an
- * unknown endpoint or version, or one without a `request` schema (`add_batch`, whose seed
- * entry is a `batch_request` of `add`).
- */
+/** The seed's request JSON schema of an endpoint version, e.g. endpointSchema('get_task_log', '1.7'). */
 export function endpointSchema(action: string, version: string): JsonSchema {
-  const request = endpointSpec(action, version)['request'];
-  if (!isObject(request)) throw new Error(`seed has no request schema for '${action}' ${version}`);
-  return resolveRefs(request) as JsonSchema;
+  return seedDocument().requestSchema(action, version);
 }
