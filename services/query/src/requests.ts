@@ -1,12 +1,15 @@
 import { invalidTaskId, type JsonSchema } from '@trackstream/api';
-import { endpointSchema, isValidTaskId } from '@trackstream/event-schema';
+import { endpointSchema, isValidTaskId, listEndpoints, referenceDocument } from '@trackstream/event-schema';
+
+const seedHas = (action: string, version: string): boolean => listEndpoints().some((e) => e.action === action && e.versions.includes(version));
 
 /**
- * Request schemas: the seed's schema of the endpoint version, with what the contract adds laid
- * over its properties (defaults, bounds, enums) and extra required fields.
+ * Request schemas: the API's schema of the endpoint version (the seed's for the versions it
+ * defines, 2.1 and older; the current reference's for the newer ones), with what we add laid over
+ * its properties (defaults, bounds, enums) and extra required fields.
  */
 export function requestSchema(action: string, version: string, properties: Record<string, JsonSchema> = {}, required: readonly string[] = []): JsonSchema {
-  const seed = endpointSchema(action, version);
+  const seed = seedHas(action, version) ? endpointSchema(action, version) : referenceDocument().requestSchema(action, version);
   const props = { ...(seed['properties'] as Record<string, JsonSchema> | undefined) };
   for (const [name, extra] of Object.entries(properties)) props[name] = { ...props[name], ...extra };
   const seedRequired = (seed['required'] as string[] | undefined) ?? [];
