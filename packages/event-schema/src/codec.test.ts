@@ -8,12 +8,12 @@ import {
   decodeTopicMessage,
   encodeDeleteTask,
   encodeMessage,
-  encodeMessageV1,
   messageKey,
   packEvents,
   type DecodeErrorReason,
   type Message,
 } from './codec';
+import { encodeMessageV1 } from './codec/v1-fixture';
 import type { Event } from './events';
 
 const tenant = 'acme';

@@ -1,21 +1,12 @@
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import { EVENT_KINDS, EVENT_TYPES, LOG_LEVELS, kindOfType, type Event, type EventType, type FieldSpec } from './kinds';
 import { definitionSchema, type JsonSchema } from './seed';
 
-/** The five event kinds, by their wire `type`. */
-export const EVENT_TYPES = ['training_stats_scalar', 'training_stats_vector', 'training_debug_image', 'plot', 'log'] as const;
-export type EventType = (typeof EVENT_TYPES)[number];
+export { EVENT_TYPES, LOG_LEVELS, type Event, type EventType } from './kinds';
 
 /** The seed definition each kind is validated against. */
-export const EVENT_DEFINITIONS: Readonly<Record<EventType, string>> = {
-  training_stats_scalar: 'metrics_scalar_event',
-  training_stats_vector: 'metrics_vector_event',
-  training_debug_image: 'metrics_image_event',
-  plot: 'metrics_plot_event',
-  log: 'task_log_event',
-};
+export const EVENT_DEFINITIONS = Object.fromEntries(EVENT_KINDS.map((k) => [k.type, k.definition])) as Readonly<Record<EventType, string>>;
 
-/** The seed's `log_level_enum` (a test keeps this list equal to the seed). */
-export const LOG_LEVELS = ['notset', 'debug', 'verbose', 'info', 'warn', 'warning', 'error', 'fatal', 'critical'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 const LOG_LEVEL_SET: ReadonlySet<string> = new Set(LOG_LEVELS);
 export function isLogLevel(v: unknown): v is LogLevel {
@@ -32,52 +23,12 @@ export const MAX_TIMESTAMP_MS = Date.UTC(2300, 0, 1) - 1;
 /** 2^63 as a double: the smallest number above Int64's maximum (9223372036854775807 itself parses to it). */
 const ITER_LIMIT = 2 ** 63;
 
-interface EventBase {
-  tenant: string;
-  task: string;
-  /** Epoch milliseconds (the sender's, or the server's receive time when absent). May be fractional if sent so. */
-  timestamp: number;
-  /** 0 when absent. An integer in [-2^63, 2^63); above 2^53 the double is not exact. */
-  iter: number;
-}
-interface MetricBase extends EventBase {
-  /** "" when absent. */
-  metric: string;
-  /** "" when absent. */
-  variant: string;
-}
-export interface ScalarEvent extends MetricBase {
-  type: 'training_stats_scalar';
-  /** May be NaN, Infinity or -Infinity. */
-  value: number;
-}
-export interface VectorEvent extends MetricBase {
-  type: 'training_stats_vector';
-  /** The array as sent (not copied); elements may be NaN or +-Infinity. */
-  values: number[];
-}
-export interface ImageEvent extends MetricBase {
-  type: 'training_debug_image';
-  /** "" when absent. */
-  key: string;
-  /** "" when absent. */
-  url: string;
-}
-export interface PlotEvent extends MetricBase {
-  type: 'plot';
-  /** "" when absent. */
-  plot_str: string;
-}
-export interface LogEvent extends EventBase {
-  type: 'log';
-  /** Lower case; DEFAULT_LOG_LEVEL when absent. */
-  level: LogLevel;
-  /** The event's worker, else the request's worker header, else "". */
-  worker: string;
-  /** "" when absent. */
-  msg: string;
-}
-export type Event = ScalarEvent | VectorEvent | ImageEvent | PlotEvent | LogEvent;
+type Of<T extends EventType> = Extract<Event, { type: T }>;
+export type ScalarEvent = Of<'training_stats_scalar'>;
+export type VectorEvent = Of<'training_stats_vector'>;
+export type ImageEvent = Of<'training_debug_image'>;
+export type PlotEvent = Of<'plot'>;
+export type LogEvent = Of<'log'>;
 
 export interface ValidateContext {
   /** The caller's tenant (ClearML company). */
@@ -127,20 +78,20 @@ export function isValidTaskId(task: string): boolean {
  * - `$ref`s inlined (the log level enum);
  * - `type` and `task` removed: they are checked before the schema, with their own reasons
  *   (and the seed's `const` would refuse the space-separated type spelling the reference accepts);
- * - `value` (scalar) and `values` (vector) required: every read of those kinds needs them;
+ * - the kind's `required` (kinds.ts) required: a scalar's `value`, a vector's `values`;
  * - logs get the metrics' `iter` property, so a log's iter is checked like any other;
  * - optional properties accept null, read as absent (the reference treats null metric/variant/iter as absent);
  * - the log level also accepts the upper-case spelling (Python's level names), stored lower case.
  * Additional properties stay allowed.
  */
 export function eventSchema(type: EventType): JsonSchema {
-  const schema = definitionSchema(EVENT_DEFINITIONS[type]);
+  const kind = kindOfType(type);
+  const schema = definitionSchema(kind.definition);
   const props = schema['properties'] as Record<string, JsonSchema>;
   delete props['type'];
   delete props['task'];
   const required = ((schema['required'] as string[] | undefined) ?? []).filter((r) => r !== 'type' && r !== 'task');
-  if (type === 'training_stats_scalar') required.push('value');
-  if (type === 'training_stats_vector') required.push('values');
+  required.push(...kind.required);
   if (type === 'log') {
     const scalar = definitionSchema(EVENT_DEFINITIONS.training_stats_scalar);
     props['iter'] = (scalar['properties'] as Record<string, JsonSchema>)['iter'] as JsonSchema;
@@ -192,23 +143,39 @@ function schemaFailure(type: EventType, err: ErrorObject | undefined): Failure {
   return f;
 }
 
+const TYPE_SET: ReadonlySet<string> = new Set(EVENT_TYPES);
 function eventTypeOf(t: string): EventType | undefined {
-  switch (t) {
-    case 'training_stats_scalar':
-    case 'training_stats_vector':
-    case 'training_debug_image':
-    case 'plot':
-    case 'log':
-      return t;
-    default:
-      return undefined;
-  }
+  return TYPE_SET.has(t) ? (t as EventType) : undefined;
 }
 
 type Raw = Record<string, unknown>;
 function str(v: unknown): string {
   return typeof v === 'string' ? v : '';
 }
+
+type FieldReader = (v: unknown, ctx: ValidateContext) => unknown;
+
+/** A field's value in the normalised event, from the value sent (already schema-checked). */
+function fieldReader(f: FieldSpec): FieldReader {
+  switch (f.absent) {
+    case 'empty':
+      return str;
+    case 'request-worker':
+      return (v, ctx) => (typeof v === 'string' ? v : (ctx.worker ?? ''));
+    case 'default-level':
+      return (v) => (typeof v !== 'string' ? DEFAULT_LOG_LEVEL : LOG_LEVEL_SET.has(v) ? v : v.toLowerCase());
+    default:
+      return (v) => v; // required: the schema checked it
+  }
+}
+
+/** Per kind, its own fields (timestamp and iter are every kind's, read first) and how to read them. */
+const READERS = Object.fromEntries(
+  EVENT_KINDS.map((k) => {
+    const own = (k.fields as readonly FieldSpec[]).filter((f) => f.name !== 'timestamp' && f.name !== 'iter');
+    return [k.type, { names: own.map((f) => f.name), read: own.map(fieldReader) }];
+  }),
+) as Record<EventType, { names: string[]; read: FieldReader[] }>;
 
 /**
  * Validates one event as parsed from the request body and returns it normalised.
@@ -252,30 +219,11 @@ export function validateEvent(raw: unknown, ctx: ValidateContext): ValidateResul
     if (!(ts >= MIN_TIMESTAMP_MS && ts <= MAX_TIMESTAMP_MS)) return TIMESTAMP_RANGE;
     timestamp = ts;
   }
-  const it = typeof iter === 'number' ? iter : 0;
-  const tenant = ctx.tenant;
-  let event: Event;
-  switch (type) {
-    case 'training_stats_scalar':
-      event = { tenant, task, type, timestamp, iter: it, metric: str(e['metric']), variant: str(e['variant']), value: e['value'] as number };
-      break;
-    case 'training_stats_vector':
-      event = { tenant, task, type, timestamp, iter: it, metric: str(e['metric']), variant: str(e['variant']), values: e['values'] as number[] };
-      break;
-    case 'training_debug_image':
-      event = { tenant, task, type, timestamp, iter: it, metric: str(e['metric']), variant: str(e['variant']), key: str(e['key']), url: str(e['url']) };
-      break;
-    case 'plot':
-      event = { tenant, task, type, timestamp, iter: it, metric: str(e['metric']), variant: str(e['variant']), plot_str: str(e['plot_str']) };
-      break;
-    case 'log': {
-      const lv = e['level'];
-      const level = typeof lv !== 'string' ? DEFAULT_LOG_LEVEL : LOG_LEVEL_SET.has(lv) ? (lv as LogLevel) : (lv.toLowerCase() as LogLevel);
-      const w = e['worker'];
-      const worker = typeof w === 'string' ? w : (ctx.worker ?? '');
-      event = { tenant, task, type, timestamp, iter: it, level, worker, msg: str(e['msg']) };
-      break;
-    }
+  const event: Record<string, unknown> = { tenant: ctx.tenant, task, type, timestamp, iter: typeof iter === 'number' ? iter : 0 };
+  const { names, read } = READERS[type];
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i] as string;
+    event[name] = (read[i] as FieldReader)(e[name], ctx);
   }
-  return { ok: true, event };
+  return { ok: true, event: event as Event };
 }

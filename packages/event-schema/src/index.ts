@@ -45,8 +45,18 @@ export type {
 } from './events';
 
 export {
+  EVENT_KINDS,
+  EVENT_TABLES,
+  HEADER_COLUMNS,
+  kindOfType,
+  kindOfTable,
+  tableColumns,
+  insertColumns,
+} from './kinds';
+export type { EventKind, EventTable, EventOf, KindSpec, FieldSpec, ColumnSpec, WireField, Owner } from './kinds';
+
+export {
   encodeMessage,
-  encodeMessageV1,
   readTopicMessage,
   layoutV2,
   WIRE_TABLES,
@@ -61,4 +71,4 @@ export {
   DEFAULT_MAX_MESSAGE_BYTES,
 } from './codec';
 export type { Message, DeleteTaskMessage, TopicMessage, DecodeErrorReason, ReadMessage, V2Layout, V2Section, WireTable } from './codec';
-export { tsvString, tsvFloat, tsvFloatArray, tsvInt, tsvLine, toCHDateTime64, fromTsvString, fromTsvFloat, fromTsvFloatArray, fromCHDateTime64 } from './tsv';
+export { tsvString, tsvFloat, tsvFloatArray, tsvInt, tsvLine, toCHDateTime64, DateTimeText, fromTsvString, fromTsvFloat, fromTsvFloatArray, fromCHDateTime64 } from './tsv';

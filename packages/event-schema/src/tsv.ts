@@ -68,21 +68,32 @@ export function tsvLine(fields: readonly string[]): string {
  * seconds, and "seconds.millis" text is ambiguous to ClickHouse's parser for small values.
  */
 export function toCHDateTime64(ms: number): string {
-  const whole = Math.floor(ms);
-  // Events of a batch share their minute: format "YYYY-MM-DD HH:MM:" once per minute.
-  const minute = whole - (((whole % 60_000) + 60_000) % 60_000);
-  if (minute !== cachedMinute) {
-    const iso = new Date(minute).toISOString();
-    cachedMinute = minute;
-    cachedPrefix = `${iso.slice(0, 10)} ${iso.slice(11, 17)}`;
-  }
-  const inMinute = whole - minute;
-  const sec = Math.floor(inMinute / 1000);
-  const milli = inMinute - sec * 1000;
-  return `${cachedPrefix}${sec < 10 ? '0' : ''}${sec}.${milli < 10 ? '00' : milli < 100 ? '0' : ''}${milli}`;
+  const iso = new Date(Math.floor(ms)).toISOString();
+  return `${iso.slice(0, 10)} ${iso.slice(11, 23)}`;
 }
-let cachedMinute = Number.NaN;
-let cachedPrefix = '';
+
+/**
+ * toCHDateTime64 for many timestamps in a row: events of a batch share their minute, so
+ * "YYYY-MM-DD HH:MM:" is formatted once per minute. One per encoder, never shared.
+ */
+export class DateTimeText {
+  private minute = Number.NaN;
+  private prefix = '';
+
+  format(ms: number): string {
+    const whole = Math.floor(ms);
+    const minute = whole - (((whole % 60_000) + 60_000) % 60_000);
+    if (minute !== this.minute) {
+      const iso = new Date(minute).toISOString();
+      this.minute = minute;
+      this.prefix = `${iso.slice(0, 10)} ${iso.slice(11, 17)}`;
+    }
+    const inMinute = whole - minute;
+    const sec = Math.floor(inMinute / 1000);
+    const milli = inMinute - sec * 1000;
+    return `${this.prefix}${sec < 10 ? '0' : ''}${sec}.${milli < 10 ? '00' : milli < 100 ? '0' : ''}${milli}`;
+  }
+}
 
 const DATETIME64 = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})\.(\d{3})$/;
 

@@ -1,4 +1,5 @@
 import { fromCHFloat, fromCHMillis } from '@trackstream/clickhouse';
+import { EVENT_KINDS, type EventType, type FieldSpec, type KindSpec, type WireField } from '@trackstream/event-schema';
 
 /**
  * Stored rows as the read endpoints select them, and the event objects they answer with: the
@@ -20,26 +21,47 @@ export interface MetricColumns {
 
 export const METRIC_COLUMNS = 'iter, metric, variant, toUnixTimestamp64Milli(timestamp) AS ts';
 
-function metricFields(task: string, r: MetricColumns) {
-  return { task, iter: Number(r.iter), metric: r.metric, variant: r.variant, timestamp: fromCHMillis(r.ts) };
+/** A stored field's value as the API answers it (64-bit integers and special floats arrive as text). */
+function answerValue(wire: WireField, v: unknown): unknown {
+  switch (wire) {
+    case 'int':
+      return Number(v as Int64);
+    case 'float':
+      return fromCHFloat(v as Float);
+    case 'floats':
+      return (v as Float[]).map(fromCHFloat);
+    case 'time':
+      return fromCHMillis(v as Int64);
+    default:
+      return v;
+  }
 }
 
-export function scalarEvent(task: string, r: MetricColumns & { value: Float }) {
-  return { type: 'training_stats_scalar', ...metricFields(task, r), value: fromCHFloat(r.value) };
+/** Per kind: each field's row column (a timestamp is selected as `ts`) and answer name. */
+const ANSWERS = new Map(
+  EVENT_KINDS.map((k) => [
+    k.type,
+    (k.fields as readonly FieldSpec[]).map((f) => ({
+      wire: f.wire,
+      column: f.wire === 'time' ? 'ts' : f.name,
+      name: (k as KindSpec).answerNames?.[f.name] ?? f.name,
+    })),
+  ]),
+);
+
+/** A stored event as the read endpoints answer it: `type`, `task`, then its fields. */
+export function eventAnswer(type: EventType, task: string, row: object): Record<string, unknown> {
+  const out: Record<string, unknown> = { type, task };
+  const r = row as Record<string, unknown>;
+  for (const f of ANSWERS.get(type) ?? []) out[f.name] = answerValue(f.wire, r[f.column]);
+  return out;
 }
 
-/** The reference stores a vector's `values` under `value`, and returns it so. */
-export function vectorEvent(task: string, r: MetricColumns & { values: Float[] }) {
-  return { type: 'training_stats_vector', ...metricFields(task, r), value: r.values.map(fromCHFloat) };
-}
-
-export function imageEvent(task: string, r: MetricColumns & { key: string; url: string }) {
-  return { type: 'training_debug_image', ...metricFields(task, r), key: r.key, url: r.url };
-}
-
-export function plotEvent(task: string, r: MetricColumns & { plot_str: string }) {
-  return { type: 'plot', ...metricFields(task, r), plot_str: r.plot_str };
-}
+export const scalarEvent = (task: string, r: MetricColumns & { value: Float }) => eventAnswer('training_stats_scalar', task, r);
+/** The reference stores a vector's `values` under `value`, and returns it so (answerNames). */
+export const vectorEvent = (task: string, r: MetricColumns & { values: Float[] }) => eventAnswer('training_stats_vector', task, r);
+export const imageEvent = (task: string, r: MetricColumns & { key: string; url: string }) => eventAnswer('training_debug_image', task, r);
+export const plotEvent = (task: string, r: MetricColumns & { plot_str: string }) => eventAnswer('plot', task, r);
 
 export interface LogColumns {
   ts: Int64;
@@ -52,9 +74,7 @@ export interface LogColumns {
 
 export const LOG_COLUMNS = 'toUnixTimestamp64Milli(timestamp) AS ts, seq, iter, level, worker, msg';
 
-export function logEvent(task: string, r: LogColumns) {
-  return { type: 'log', task, timestamp: fromCHMillis(r.ts), level: r.level, worker: r.worker, msg: r.msg, iter: Number(r.iter) };
-}
+export const logEvent = (task: string, r: LogColumns) => eventAnswer('log', task, r);
 
 /** A float as the API writes it: NaN and ±Infinity stay numbers (stringifyJson writes them bare). */
 export const float = fromCHFloat;

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { encodeMessage, encodeMessageV1, type Event } from '@trackstream/event-schema';
+import { encodeMessage, type Event } from '@trackstream/event-schema';
+import { encodeMessageV1 } from '@trackstream/event-schema/testing';
 import { decodeToRows, MessageRejected, versionOf, type RowsToInsert } from './rows';
 
 test('versionOf: offset * 2^20 + position, exact on both sides of 2^33', () => {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { toCHDateTime64, tsvString, type TableName } from '@trackstream/clickhouse';
-import { DecodeError, encodeMessage, layoutV2, readTopicMessage, type V2Layout } from '@trackstream/event-schema';
+import { DecodeError, EVENT_KINDS, encodeMessage, layoutV2, readTopicMessage, type EventKind, type EventTable, type V2Layout } from '@trackstream/event-schema';
 import type { ConsumedMessage } from '@trackstream/kafka';
 import type { DeleteRequest } from './deleter';
 
@@ -67,6 +67,25 @@ function versions(offset: string): (position: number) => string {
   return (i) => versionOf(offset, i);
 }
 
+/** A line's end: the columns the writer fills (the kind's writerColumns), then \n. */
+type Suffix = (receivedAt: string, version: string, seqBase: bigint, index: number) => string;
+
+function suffixOf(kind: EventKind): Suffix {
+  const columns = kind.writerColumns.map((c) => c.name).join(',');
+  switch (columns) {
+    case 'received_at,version':
+      return (at, version) => `\t${at}\t${version}\n`;
+    case 'received_at,version,seq':
+      return (at, version, seqBase, index) => `\t${at}\t${version}\t${seqBase + BigInt(index)}\n`;
+    default:
+      throw new Error(`the writer can't fill the columns ${columns} of ${kind.table}`);
+  }
+}
+
+const SUFFIX = new Map<EventTable, { suffix: Suffix; seq: boolean }>(
+  EVENT_KINDS.map((k) => [k.table, { suffix: suffixOf(k), seq: k.writerColumns.some((c) => c.name === 'seq') }]),
+);
+
 /**
  * Rows of a v2 message without parsing its fields: each line gets tenant and task in front and
  * the receive time, version (and a log line's seq) after it, byte for byte. The layout was
@@ -76,23 +95,22 @@ function spliceV2(value: Buffer, layout: V2Layout, offset: string): RowsToInsert
   const prefix = Buffer.from(`${tsvString(layout.tenant)}\t${tsvString(layout.task)}\t`, 'utf8');
   const receivedAt = toCHDateTime64(layout.receivedAt);
   const version = versions(offset);
-  const hasLogs = layout.sections.some((s) => s.table === 'logs' && s.lines.length > 0);
-  const seqBase = hasLogs ? logSeqBase(value, layout) : 0n;
+  const needsSeq = layout.sections.some((s) => s.lines.length > 0 && SUFFIX.get(s.table)?.seq === true);
+  const seqBase = needsSeq ? logSeqBase(value, layout) : 0n;
   const out: RowsToInsert[] = [];
   let position = 0;
   for (const { table, lines } of layout.sections) {
     const n = lines.length / 2;
     if (n === 0) continue;
-    const isLog = table === 'logs';
-    // Line bytes, plus per line: the prefix and "\t<receivedAt>\t<version>[\t<seq>]\n" (64 bytes bound the rest).
+    const { suffix } = SUFFIX.get(table) as { suffix: Suffix };
+    // Line bytes, plus per line: the prefix and the suffix (64 bytes bound it beyond receivedAt).
     const size = (lines[lines.length - 1] as number) - (lines[0] as number) + n * (prefix.length + receivedAt.length + 64);
     const data = Buffer.allocUnsafe(size);
     let o = 0;
     for (let i = 0; i < lines.length; i += 2) {
       o += prefix.copy(data, o);
       o += value.copy(data, o, lines[i] as number, lines[i + 1] as number);
-      const suffix = isLog ? `\t${receivedAt}\t${version(position)}\t${seqBase + BigInt(i / 2)}\n` : `\t${receivedAt}\t${version(position)}\n`;
-      o += data.write(suffix, o, 'latin1');
+      o += data.write(suffix(receivedAt, version(position), seqBase, i / 2), o, 'latin1');
       position++;
     }
     out.push({ table, data: data.subarray(0, o), count: n });

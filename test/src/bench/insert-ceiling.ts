@@ -5,7 +5,7 @@
  * are timed (building the rows is the writer's work, not the ceiling's).
  */
 import { Readable } from 'node:stream';
-import { migrate, toCHDateTime64, toCHFloat, TSV_COLUMNS, type ClickHouseClient } from '@trackstream/clickhouse';
+import { migrate, toCHDateTime64, TSV_COLUMNS, type ClickHouseClient } from '@trackstream/clickhouse';
 import { decodeMessage } from '@trackstream/event-schema';
 import { decodeToRows, versionOf } from '@trackstream/writer';
 import type { LocalStack } from '@trackstream/local-stack';
@@ -37,6 +37,13 @@ const TAB_SEPARATED: InsertFormat<string> = {
       columns: TSV_COLUMNS.scalars as [string, ...string[]],
     }),
 };
+
+/** How a Float64 travels in JSONEachRow: JSON has no NaN/Infinity, ClickHouse reads these strings. */
+function toCHFloat(v: number): number | 'nan' | 'inf' | '-inf' {
+  if (Number.isFinite(v)) return v;
+  if (Number.isNaN(v)) return 'nan';
+  return v > 0 ? 'inf' : '-inf';
+}
 
 /** One object per row, encoded by the client: how the writer inserted before it moved to TSV. */
 const JSON_EACH_ROW: InsertFormat<object> = {

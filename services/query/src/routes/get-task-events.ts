@@ -1,6 +1,7 @@
 import { objectEndpoint, type RequestContext } from '@trackstream/api';
+import { EVENT_KINDS, EVENT_TABLES, kindOfTable, type ColumnSpec, type EventTable, type FieldSpec } from '@trackstream/event-schema';
 import type { RouteDeps } from '../deps';
-import { imageEvent, logEvent, plotEvent, scalarEvent, vectorEvent } from '../events';
+import { eventAnswer } from '../events';
 import { checkTask, props, requestSchema } from '../requests';
 
 interface Body {
@@ -10,47 +11,38 @@ interface Body {
   batch_size: number;
 }
 
-const KINDS = ['scalars', 'vectors', 'images', 'plots', 'logs'] as const;
-type Kind = (typeof KINDS)[number];
+const KINDS = EVENT_TABLES;
+type Kind = EventTable;
+
+/** A column's type in the union: LowCardinality is storage only. */
+const unionType = (t: string): string => t.replace(/^LowCardinality\((.*)\)$/, '$1');
+
+/** Each kind's own columns: its fields but the timestamp (selected as `ts`), and seq if it has one. */
+const OWN = Object.fromEntries(
+  EVENT_KINDS.map((k) => [k.table, [...(k.fields as readonly FieldSpec[]).filter((f) => f.wire !== 'time'), ...k.writerColumns.filter((c) => c.name === 'seq')]]),
+) as Record<Kind, ColumnSpec[]>;
 
 /** The union's columns and their types; each table selects its own and neutral values for the rest. */
-const TYPES = {
-  ts: 'Int64',
-  kind: 'UInt8',
-  metric: 'String',
-  variant: 'String',
-  iter: 'Int64',
-  key: 'String',
-  seq: 'UInt64',
-  value: 'Float64',
-  values: 'Array(Float64)',
-  url: 'String',
-  plot_str: 'String',
-  level: 'String',
-  worker: 'String',
-  msg: 'String',
-} as const;
-type Column = keyof typeof TYPES;
-const OWN: Record<Kind, readonly Column[]> = {
-  scalars: ['metric', 'variant', 'iter', 'value'],
-  vectors: ['metric', 'variant', 'iter', 'values'],
-  images: ['metric', 'variant', 'iter', 'key', 'url'],
-  plots: ['metric', 'variant', 'iter', 'plot_str'],
-  logs: ['iter', 'seq', 'level', 'worker', 'msg'],
-};
+const TYPES: Record<string, string> = { ts: 'Int64', kind: 'UInt8' };
+for (const c of Object.values(OWN).flat()) {
+  const t = unionType(c.type);
+  if ((TYPES[c.name] ??= t) !== t) throw new Error(`get_task_events: column ${c.name} is ${TYPES[c.name]} and ${t}`);
+}
+type Column = string;
 
 /**
  * The total order of a task's events across kinds: (timestamp, kind, identity within the kind).
  * With neutral values for the columns a kind lacks, the tuple is unique per stored event.
  */
-const SORT = ['ts', 'kind', 'metric', 'variant', 'iter', 'key', 'seq'] as const satisfies readonly Column[];
-type State = [ts: string, kind: number, metric: string, variant: string, iter: string, key: string, seq: string];
+const SORT: readonly Column[] = ['ts', 'kind', ...new Set(EVENT_KINDS.flatMap((k) => k.orderBy as readonly string[]).filter((c) => c !== 'tenant' && c !== 'task' && c !== 'timestamp'))];
+type State = Array<string | number>;
 
 function expressions(kind: Kind): Record<Column, string> {
   const neutral = (t: string): string => (t === 'String' ? "''" : t.startsWith('Array') ? '[]' : '0');
-  const out = {} as Record<Column, string>;
-  for (const [c, t] of Object.entries(TYPES) as Array<[Column, string]>) {
-    out[c] = c === 'ts' ? 'toUnixTimestamp64Milli(timestamp)' : c === 'kind' ? `toUInt8(${KINDS.indexOf(kind)})` : `CAST(${OWN[kind].includes(c) ? c : neutral(t)} AS ${t})`;
+  const own = new Set(OWN[kind].map((c) => c.name));
+  const out: Record<Column, string> = {};
+  for (const [c, t] of Object.entries(TYPES)) {
+    out[c] = c === 'ts' ? 'toUnixTimestamp64Milli(timestamp)' : c === 'kind' ? `toUInt8(${KINDS.indexOf(kind)})` : `CAST(${own.has(c) ? c : neutral(t)} AS ${t})`;
   }
   return out;
 }
@@ -72,36 +64,11 @@ function select(kind: Kind, desc: boolean, resume: boolean): string {
     ORDER BY ${orderBy(desc)} LIMIT {limit:UInt32}`;
 }
 
-interface Row {
-  ts: string;
-  kind: number;
-  metric: string;
-  variant: string;
-  iter: string;
-  key: string;
-  seq: string;
-  value: number | string;
-  values: Array<number | string>;
-  url: string;
-  plot_str: string;
-  level: string;
-  worker: string;
-  msg: string;
-}
+/** A union row: `ts`, `kind` (the table's index in KINDS), and every kind's columns. */
+type Row = { ts: string; kind: number } & Record<string, unknown>;
 
 function toEvent(task: string, r: Row) {
-  switch (KINDS[r.kind]) {
-    case 'scalars':
-      return scalarEvent(task, r);
-    case 'vectors':
-      return vectorEvent(task, r);
-    case 'images':
-      return imageEvent(task, r);
-    case 'plots':
-      return plotEvent(task, r);
-    default:
-      return logEvent(task, r);
-  }
+  return eventAnswer(kindOfTable(KINDS[r.kind] as Kind).type, task, r);
 }
 
 /** events.get_task_events: every event of a task, of all kinds, by timestamp, paged by keyset. */

@@ -1,0 +1,1 @@
+export { encodeMessageV1 } from './codec/v1-fixture';
