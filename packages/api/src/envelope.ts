@@ -50,8 +50,6 @@ export function newRequestId(): string {
   return id;
 }
 
-export const UNKNOWN_ENDPOINT: EnvelopeEndpoint = Object.freeze({ name: null, requested_version: null, actual_version: null });
-
 export function successEnvelope<T>(ctx: EnvelopeContext, data: T, status = 200): Envelope<T> {
   return {
     meta: {

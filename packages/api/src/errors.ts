@@ -42,10 +42,6 @@ export class ApiError extends Error {
   }
 }
 
-export function isApiError(e: unknown): e is ApiError {
-  return e instanceof ApiError;
-}
-
 /** An ApiError as is; anything else (a bug) as 500/0 with the original as `cause`. */
 export function toApiError(e: unknown): ApiError {
   return e instanceof ApiError ? e : internal(e);

@@ -1,7 +1,6 @@
 export {
   ApiError,
   type ApiErrorOptions,
-  isApiError,
   toApiError,
   invalidPath,
   missingFields,
@@ -22,13 +21,12 @@ export {
   newRequestId,
   successEnvelope,
   errorEnvelope,
-  UNKNOWN_ENDPOINT,
   type Envelope,
   type EnvelopeMeta,
   type EnvelopeEndpoint,
   type EnvelopeContext,
 } from './envelope';
-export { parsePath, tryParsePath, type ApiPath } from './path';
+export { tryParsePath, type ApiPath } from './path';
 export { parseVersion, formatVersion, compareVersions, selectVersion, type Version } from './version';
 export { parseJson, stringifyJson, valueDepthExceeds, JsonParseError, MAX_JSON_DEPTH } from './json';
 export {

@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ApiError } from './errors';
-import { parsePath, tryParsePath } from './path';
+import { tryParsePath } from './path';
 import { compareVersions, parseVersion, selectVersion } from './version';
 
 test('tryParsePath table', () => {
@@ -36,12 +35,9 @@ test('tryParsePath table', () => {
   }
 });
 
-test('parsePath throws 400/0 Invalid request path', () => {
-  assert.throws(
-    () => parsePath('/foo'),
-    (e: unknown) => e instanceof ApiError && e.status === 400 && e.subcode === 0 && e.message.startsWith('Invalid request path'),
-  );
-  assert.deepEqual(parsePath('/v2.1/events.add'), { service: 'events', action: 'add', name: 'events.add', version: '2.1' });
+test('tryParsePath: a malformed path is null', () => {
+  for (const p of ['/foo', '/v2.1/events', '/v2.1/.add', '/vx.1/events.add']) assert.equal(tryParsePath(p), null, p);
+  assert.deepEqual(tryParsePath('/v2.1/events.add'), { service: 'events', action: 'add', name: 'events.add', version: '2.1' });
 });
 
 test('compareVersions is numeric', () => {

@@ -1,4 +1,3 @@
-import { invalidPath } from './errors';
 
 export interface ApiPath {
   /** "events" */
@@ -24,11 +23,4 @@ export function tryParsePath(path: string): ApiPath | null {
     name: `${service}.${action}`,
     version: major === undefined || minor === undefined ? null : `${Number(major)}.${Number(minor)}`,
   };
-}
-
-/** As tryParsePath; a malformed path throws 400/0 "Invalid request path". */
-export function parsePath(path: string): ApiPath {
-  const parsed = tryParsePath(path);
-  if (!parsed) throw invalidPath(path);
-  return parsed;
 }

@@ -1,10 +1,8 @@
 export {
   parseHocon,
-  loadSeed,
   resolveRefs,
   definitionSchema,
   listEndpoints,
-  endpointSpec,
   endpointSchema,
   SeedParseError,
   SEED_PATH,

@@ -3,14 +3,13 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import Ajv from 'ajv';
 import {
+  seedDocument,
   SEED_PATH,
   SeedParseError,
   definitionSchema,
   endpointSchema,
-  endpointSpec,
   listEndpoints,
   referenceDocument,
-  loadSeed,
   parseHocon,
   resolveRefs,
   type HoconObject,
@@ -27,7 +26,7 @@ test('the seed ships inside the package, next to dist', () => {
   assert.match(SEED_PATH, /event-schema[\\/]seed[\\/]events\.conf$/);
 });
 
-test('loadSeed parses the whole seed: every endpoint with its versions', () => {
+test('seedDocument parses the whole seed: every endpoint with its versions', () => {
   assert.deepEqual(listEndpoints(), [
     { action: 'add', versions: ['2.1'] },
     { action: 'add_batch', versions: ['2.1'] },
@@ -46,7 +45,7 @@ test('loadSeed parses the whole seed: every endpoint with its versions', () => {
     { action: 'get_scalar_metrics_and_variants', versions: ['2.1'] },
     { action: 'get_scalar_metric_data', versions: ['2.1'] },
   ]);
-  const seed = loadSeed();
+  const seed = seedDocument().root;
   assert.equal(seed['_description'], 'Provides an API for running tasks to report events collected by the system.');
   assert.deepEqual(Object.keys(seed['_definitions'] as HoconObject), [
     'metrics_scalar_event',
@@ -58,16 +57,16 @@ test('loadSeed parses the whole seed: every endpoint with its versions', () => {
   ]);
 });
 
-test('loadSeed is cached and deeply frozen', () => {
-  const a = loadSeed();
-  assert.equal(loadSeed(), a);
+test('seedDocument is cached and deeply frozen', () => {
+  const a = seedDocument().root;
+  assert.equal(seedDocument().root, a);
   assert.ok(Object.isFrozen(a));
   const defs = a['_definitions'] as HoconObject;
   assert.ok(Object.isFrozen((defs['log_level_enum'] as HoconObject)['enum']));
 });
 
 test('seed details: quirks parsed as HOCON would', () => {
-  const seed = loadSeed();
+  const seed = seedDocument().root;
   const defs = seed['_definitions'] as HoconObject;
   const scalar = defs['metrics_scalar_event'] as HoconObject;
   assert.deepEqual(scalar['required'], ['task', 'type']);
@@ -80,14 +79,14 @@ test('seed details: quirks parsed as HOCON would', () => {
     " An entire plot (not single datapoint) and it's layout.\n            Used for plotting ROC curves, confidence matrices, etc. when evaluating the net.",
   );
   assert.deepEqual((defs['log_level_enum'] as HoconObject)['enum'], ['notset', 'debug', 'verbose', 'info', 'warn', 'warning', 'error', 'fatal', 'critical']);
-  assert.deepEqual(endpointSpec('add_batch', '2.1')['batch_request'], { action: 'add', version: 1.5 });
-  assert.equal(endpointSpec('get_scalar_metrics_and_variants', '2.1')['description'], 'get task scalar metrics and variants');
+  assert.deepEqual(seedDocument().spec('add_batch', '2.1')['batch_request'], { action: 'add', version: 1.5 });
+  assert.equal(seedDocument().spec('get_scalar_metrics_and_variants', '2.1')['description'], 'get task scalar metrics and variants');
   const order = (endpointSchema('get_task_events', '2.1')['properties'] as HoconObject)['order'] as HoconObject;
   assert.equal(order['type'], 'string'); // written `type:string`
   const line = (endpointSchema('download_task_log', '2.1')['properties'] as HoconObject)['line_format'] as HoconObject;
   assert.equal(line['default'], '{asctime} {worker} {level} {msg}');
   // `// properties {}` is a comment
-  assert.deepEqual(endpointSpec('multi_task_scalar_metrics_iter_histogram', '2.1')['response'], { type: 'object', additionalProperties: true });
+  assert.deepEqual(seedDocument().spec('multi_task_scalar_metrics_iter_histogram', '2.1')['response'], { type: 'object', additionalProperties: true });
 });
 
 test('endpointSchema: request schemas compile with strict ajv, refs resolved', () => {
@@ -136,7 +135,7 @@ test('endpointSchema returns fresh mutable copies', () => {
   assert.equal(Object.isFrozen(definitionSchema('task_log_event')), false);
 });
 
-test('endpointSchema / endpointSpec / definitionSchema: unknown names throw', () => {
+test('endpointSchema / spec / definitionSchema: unknown names throw', () => {
   assert.throws(() => endpointSchema('nope', '2.1'), /no endpoint 'nope'/);
   assert.throws(() => endpointSchema('get_task_log', '2.1'), /no version '2.1'/);
   assert.throws(() => endpointSchema('_definitions', 'metrics_scalar_event'), /no endpoint/);

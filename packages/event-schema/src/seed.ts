@@ -565,11 +565,6 @@ export function referenceDocument(): SchemaDocument {
   return reference;
 }
 
-/** The whole seed, parsed once and deeply frozen. */
-export function loadSeed(): HoconObject {
-  return seedDocument().root;
-}
-
 /** The seed's `resolveRefs`; `defs` other definitions to resolve against. */
 export function resolveRefs(node: HoconValue, defs?: HoconObject): JsonSchema | HoconValue {
   const doc = defs ? new SchemaDocument('definitions', { _definitions: defs }) : seedDocument();
@@ -584,11 +579,6 @@ export function definitionSchema(name: string): JsonSchema {
 /** Every endpoint of the seed with its versions. */
 export function listEndpoints(): EndpointVersions[] {
   return seedDocument().endpoints();
-}
-
-/** The seed entry of one endpoint version, frozen. */
-export function endpointSpec(action: string, version: string): HoconObject {
-  return seedDocument().spec(action, version);
 }
 
 /** The seed's request JSON schema of an endpoint version, e.g. endpointSchema('get_task_log', '1.7'). */

@@ -58,8 +58,6 @@ export function eventAnswer(type: EventType, task: string, row: object): Record<
 }
 
 export const scalarEvent = (task: string, r: MetricColumns & { value: Float }) => eventAnswer('training_stats_scalar', task, r);
-/** The reference stores a vector's `values` under `value`, and returns it so (answerNames). */
-export const vectorEvent = (task: string, r: MetricColumns & { values: Float[] }) => eventAnswer('training_stats_vector', task, r);
 export const imageEvent = (task: string, r: MetricColumns & { key: string; url: string }) => eventAnswer('training_debug_image', task, r);
 export const plotEvent = (task: string, r: MetricColumns & { plot_str: string }) => eventAnswer('plot', task, r);
 
