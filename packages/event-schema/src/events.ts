@@ -1,5 +1,6 @@
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import { EVENT_KINDS, EVENT_TYPES, LOG_LEVELS, kindOfType, type Event, type EventType, type FieldSpec } from './kinds';
+import { compile, fieldOf } from './compile';
 import { definitionSchema, type JsonSchema } from './seed';
 
 export { EVENT_TYPES, LOG_LEVELS, type Event, type EventType } from './kinds';
@@ -149,33 +150,37 @@ function eventTypeOf(t: string): EventType | undefined {
 }
 
 type Raw = Record<string, unknown>;
-function str(v: unknown): string {
-  return typeof v === 'string' ? v : '';
+
+type Normaliser = (e: Raw, ctx: ValidateContext, task: string, timestamp: number, iter: number) => Event;
+
+function levelOf(v: unknown): LogLevel {
+  return typeof v !== 'string' ? DEFAULT_LOG_LEVEL : LOG_LEVEL_SET.has(v) ? (v as LogLevel) : (v.toLowerCase() as LogLevel);
 }
 
-type FieldReader = (v: unknown, ctx: ValidateContext) => unknown;
-
 /** A field's value in the normalised event, from the value sent (already schema-checked). */
-function fieldReader(f: FieldSpec): FieldReader {
+function fieldExpression(f: FieldSpec): string {
+  const v = fieldOf('e', f.name);
   switch (f.absent) {
     case 'empty':
-      return str;
+      return `typeof ${v} === 'string' ? ${v} : ''`;
     case 'request-worker':
-      return (v, ctx) => (typeof v === 'string' ? v : (ctx.worker ?? ''));
+      return `typeof ${v} === 'string' ? ${v} : (ctx.worker ?? '')`;
     case 'default-level':
-      return (v) => (typeof v !== 'string' ? DEFAULT_LOG_LEVEL : LOG_LEVEL_SET.has(v) ? v : v.toLowerCase());
+      return `levelOf(${v})`;
     default:
-      return (v) => v; // required: the schema checked it
+      return v; // required: the schema checked it
   }
 }
 
-/** Per kind, its own fields (timestamp and iter are every kind's, read first) and how to read them. */
-const READERS = Object.fromEntries(
+/** Per kind, the event object it normalises to: timestamp and iter (every kind's) first, then its own fields. */
+const NORMALISERS = Object.fromEntries(
   EVENT_KINDS.map((k) => {
     const own = (k.fields as readonly FieldSpec[]).filter((f) => f.name !== 'timestamp' && f.name !== 'iter');
-    return [k.type, { names: own.map((f) => f.name), read: own.map(fieldReader) }];
+    const fields = own.map((f) => `${f.name}: ${fieldExpression(f)}`).join(', ');
+    const body = `return { tenant: ctx.tenant, task, type: ${JSON.stringify(k.type)}, timestamp, iter, ${fields} };`;
+    return [k.type, compile<Normaliser>({ levelOf }, ['e', 'ctx', 'task', 'timestamp', 'iter'], body)];
   }),
-) as Record<EventType, { names: string[]; read: FieldReader[] }>;
+) as Record<EventType, Normaliser>;
 
 /**
  * Validates one event as parsed from the request body and returns it normalised.
@@ -219,11 +224,5 @@ export function validateEvent(raw: unknown, ctx: ValidateContext): ValidateResul
     if (!(ts >= MIN_TIMESTAMP_MS && ts <= MAX_TIMESTAMP_MS)) return TIMESTAMP_RANGE;
     timestamp = ts;
   }
-  const event: Record<string, unknown> = { tenant: ctx.tenant, task, type, timestamp, iter: typeof iter === 'number' ? iter : 0 };
-  const { names, read } = READERS[type];
-  for (let i = 0; i < names.length; i++) {
-    const name = names[i] as string;
-    event[name] = (read[i] as FieldReader)(e[name], ctx);
-  }
-  return { ok: true, event: event as Event };
+  return { ok: true, event: NORMALISERS[type](e, ctx, task, timestamp, typeof iter === 'number' ? iter : 0) };
 }

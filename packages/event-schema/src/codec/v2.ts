@@ -1,6 +1,7 @@
 import { isLogLevel } from '../events';
 import { EVENT_KINDS, type Event, type EventTable, type FieldSpec, type WireField } from '../kinds';
 import { DateTimeText, fromCHDateTime64, fromTsvFloat, fromTsvFloatArray, fromTsvString, tsvFloat, tsvFloatArray, tsvInt, tsvString } from '../tsv';
+import { compile, fieldOf } from '../compile';
 import { checkedFinite, checkedText, encodeBug, jsonFinite, jsonString, shape, type Message } from './message';
 
 /**
@@ -37,25 +38,46 @@ function numberOf(n: unknown): number {
   return n;
 }
 
-/** How each kind's line is rendered: its table, its fields, and each field's memo slot (-1: none). */
+/** How each kind's line is rendered: its table and a function compiled from its fields. */
 interface LinePlan {
   table: WireTable;
-  fields: readonly FieldSpec[];
-  slots: number[];
+  render: (e: Event, enc: LineEncoder) => string;
 }
-/** Every kind's timestamp shares one slot; each string field of each kind has its own. */
+
+function floatsText(v: unknown, what: string): string {
+  if (!Array.isArray(v)) encodeBug(`${what} must be an array`);
+  return tsvFloatArray(v.map(numberOf));
+}
+
+/** Every kind's timestamp shares one memo slot; each string field of each kind has its own. */
 const TIME_SLOT = 0;
 function linePlans(): [plans: Map<string, LinePlan>, slots: number] {
   let next = TIME_SLOT + 1;
   const plans = new Map<string, LinePlan>();
+  const scope = { tsvInt, tsvFloat, checkedFinite, numberOf, floatsText };
   for (const k of EVENT_KINDS) {
-    const fields = k.fields as readonly FieldSpec[];
-    const slots = fields.map((f) => (f.wire === 'time' ? TIME_SLOT : f.wire === 'string' || f.wire === 'level' ? next++ : -1));
-    plans.set(k.type, { table: k.table, fields, slots });
+    const parts = (k.fields as readonly FieldSpec[]).map((f) => {
+      const v = fieldOf('e', f.name);
+      const what = JSON.stringify(f.name);
+      switch (f.wire) {
+        case 'string':
+        case 'level':
+          return `enc.text(${next++}, ${v}, ${what})`;
+        case 'time':
+          return `enc.time(${TIME_SLOT}, ${v}, ${what})`;
+        case 'int':
+          return `tsvInt(checkedFinite(${v}, ${what}))`;
+        case 'float':
+          return `tsvFloat(numberOf(${v}))`;
+        case 'floats':
+          return `floatsText(${v}, ${what})`;
+      }
+    });
+    const render = compile<LinePlan['render']>(scope, ['e', 'enc'], `return ${parts.join(" + '\\t' + ")} + '\\n';`);
+    plans.set(k.type, { table: k.table, render });
   }
   return [plans, next];
 }
-const [PLANS, SLOTS] = linePlans();
 
 function planOf(e: Event): LinePlan {
   return PLANS.get(e.type) ?? encodeBug(`unknown event type ${JSON.stringify((e as { type?: unknown }).type)}`);
@@ -72,45 +94,27 @@ class LineEncoder {
   private readonly lastText = new Array<string>(SLOTS).fill('');
 
   line(e: Event, plan: LinePlan): string {
-    const values = e as unknown as Record<string, unknown>;
-    const { fields, slots } = plan;
-    let out = '';
-    for (let i = 0; i < fields.length; i++) {
-      const f = fields[i] as FieldSpec;
-      const v = values[f.name];
-      const slot = slots[i] as number;
-      let text: string;
-      if (slot >= 0 && this.lastValue[slot] === v && v !== undefined) {
-        text = this.lastText[slot] as string;
-      } else {
-        text = this.render(f, v);
-        if (slot >= 0) {
-          this.lastValue[slot] = v;
-          this.lastText[slot] = text;
-        }
-      }
-      out += i === 0 ? text : `\t${text}`;
-    }
-    return `${out}\n`;
+    return plan.render(e, this);
   }
 
-  private render(f: FieldSpec, v: unknown): string {
-    switch (f.wire) {
-      case 'string':
-      case 'level':
-        return tsvString(checkedText(v as string, f.name));
-      case 'time':
-        return this.times.format(checkedFinite(v as number, f.name));
-      case 'int':
-        return tsvInt(checkedFinite(v as number, f.name));
-      case 'float':
-        return tsvFloat(numberOf(v));
-      case 'floats':
-        if (!Array.isArray(v)) encodeBug(`${f.name} must be an array`);
-        return tsvFloatArray(v.map(numberOf));
-    }
+  text(slot: number, v: unknown, what: string): string {
+    if (this.lastValue[slot] === v && v !== undefined) return this.lastText[slot] as string;
+    const text = tsvString(checkedText(v as string, what));
+    this.lastValue[slot] = v;
+    this.lastText[slot] = text;
+    return text;
+  }
+
+  time(slot: number, v: unknown, what: string): string {
+    if (this.lastValue[slot] === v && v !== undefined) return this.lastText[slot] as string;
+    const text = this.times.format(checkedFinite(v as number, what));
+    this.lastValue[slot] = v;
+    this.lastText[slot] = text;
+    return text;
   }
 }
+
+const [PLANS, SLOTS] = linePlans();
 
 /** Lines of one message being packed, by table. */
 class V2Builder {
