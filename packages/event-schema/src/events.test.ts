@@ -12,6 +12,7 @@ import {
   type ValidateContext,
   type RejectCode,
 } from './events';
+import { ownerKey, ownerOfKey } from './kinds';
 
 const NOW = 1_700_000_000_000;
 const ctx: ValidateContext = { tenant: 'acme', worker: 'gpu-7', now: NOW };
@@ -235,4 +236,31 @@ test('validateEvent allocates nothing new for repeated failures', () => {
   const b = validateEvent({ type: 'training_stats_scalar', task: TASK }, ctx);
   assert.equal(a, b);
   assert.equal(validateEvent({}, ctx), validateEvent({ task: TASK }, ctx));
+});
+
+test('model_event: true stores the event under its model (ownerKey), named by `model` or `task`', () => {
+  const viaTask = validateEvent({ type: 'plot', task: TASK, plot_str: '{}', model_event: true }, ctx);
+  assert.ok(viaTask.ok);
+  assert.equal(viaTask.event.task, ownerKey('model', TASK));
+  assert.deepEqual(ownerOfKey(viaTask.event.task), { owner: 'model', id: TASK });
+  const viaModel = validateEvent({ type: 'training_stats_scalar', task: 'other', model: TASK, value: 1, model_event: true }, ctx);
+  assert.ok(viaModel.ok);
+  assert.equal(viaModel.event.task, ownerKey('model', TASK));
+  // false, null or absent: the task's, and `model` is then an ignored extra field.
+  for (const model_event of [false, null, undefined]) {
+    const r = validateEvent({ type: 'training_stats_scalar', task: TASK, model: 'm', value: 1, model_event }, ctx);
+    assert.ok(r.ok);
+    assert.equal(r.event.task, TASK);
+  }
+});
+
+test('model_event: refused on a log event and when not a boolean; a model id is checked as a task id', () => {
+  assert.deepEqual(validateEvent({ type: 'log', task: TASK, msg: 'x', model_event: true }, ctx), { ok: false, code: 'model-log', reason: 'Task log events are not supported for models' });
+  for (const model_event of ['true', 1, {}, []]) {
+    const r = validateEvent({ type: 'training_stats_scalar', task: TASK, value: 1, model_event }, ctx);
+    assert.deepEqual(r, { ok: false, code: 'schema', reason: 'Validation error: model_event must be boolean' }, JSON.stringify(model_event));
+  }
+  const bad = validateEvent({ type: 'training_stats_scalar', model: 'a\u0001b', value: 1, model_event: true }, ctx);
+  assert.equal(bad.ok, false);
+  assert.equal(!bad.ok && bad.code, 'invalid-task');
 });

@@ -1,5 +1,5 @@
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
-import { EVENT_KINDS, EVENT_TYPES, LOG_LEVELS, kindOfType, type Event, type EventType, type FieldSpec } from './kinds';
+import { EVENT_KINDS, EVENT_TYPES, LOG_LEVELS, kindOfType, ownerKey, type Event, type EventType, type FieldSpec } from './kinds';
 import { compile, fieldOf } from './compile';
 import { definitionSchema, type JsonSchema } from './seed';
 
@@ -41,7 +41,7 @@ export interface ValidateContext {
 }
 
 /** A bounded classification of rejections, for metric labels (the reason text is not bounded). */
-export type RejectCode = 'not-object' | 'missing-type' | 'invalid-type' | 'missing-task' | 'invalid-task' | 'invalid-iter' | 'schema';
+export type RejectCode = 'not-object' | 'missing-type' | 'invalid-type' | 'missing-task' | 'invalid-task' | 'invalid-iter' | 'model-log' | 'schema';
 
 export type ValidateResult =
   | { readonly ok: true; readonly event: Event }
@@ -60,6 +60,8 @@ const MISSING_TASK = failure('missing-task', "Event must have a 'task' field");
 const TASK_NOT_STRING = failure('invalid-task', 'Validation error: task must be string');
 const ITER_TOO_LARGE = failure('invalid-iter', 'Iteration number should not exceed 9223372036854775807');
 const TIMESTAMP_RANGE = failure('schema', 'Validation error: timestamp out of range');
+const MODEL_EVENT_NOT_BOOLEAN = failure('schema', 'Validation error: model_event must be boolean');
+const MODEL_LOG = failure('model-log', 'Task log events are not supported for models');
 
 /** Values embedded in a reason (type, task id) are cut to this many characters. */
 const MAX_EMBEDDED = 256;
@@ -183,15 +185,19 @@ const NORMALISERS = Object.fromEntries(
 ) as Record<EventType, Normaliser>;
 
 /**
- * Validates one event as parsed from the request body and returns it normalised.
+ * Validates one event as parsed from the request body and returns it normalised. A model
+ * event (`model_event: true`) is its model's: its `task` is ownerKey('model', id).
  * Checks, in order (the first failing one is the reason):
  * 1. not an object: `Validation error: event must be an object`
  * 2. `type` absent or null: `Event must have a 'type' field` (not a string: `Validation error: type must be string`)
  * 3. unknown type: `Invalid event type <type>` (spaces read as '_', as the reference does)
- * 4. `task` absent or null: `Event must have a 'task' field` (not a string: `Validation error: task must be string`)
- * 5. empty, longer than MAX_TASK_ID_LENGTH or with control characters: `Invalid task id <id>`
- * 6. a numeric `iter` outside Int64: `Iteration number should not exceed 9223372036854775807`
- * 7. the kind's schema (eventSchema): `Validation error: <field> <rule>`; then a timestamp
+ * 4. `model_event` (API 2.22) neither boolean nor null: `Validation error: model_event must be boolean`;
+ *    a log event with `model_event: true`: `Task log events are not supported for models`
+ * 5. the id (`task`; for a model event `model`, else `task`) absent or null: `Event must have a 'task' field`
+ *    (not a string: `Validation error: task must be string`)
+ * 6. empty, longer than MAX_TASK_ID_LENGTH or with control characters: `Invalid task id <id>`
+ * 7. a numeric `iter` outside Int64: `Iteration number should not exceed 9223372036854775807`
+ * 8. the kind's schema (eventSchema): `Validation error: <field> <rule>`; then a timestamp
  *    outside MIN/MAX_TIMESTAMP_MS: `Validation error: timestamp out of range`.
  * <type> and <id> are cut to 256 characters.
  */
@@ -207,7 +213,12 @@ export function validateEvent(raw: unknown, ctx: ValidateContext): ValidateResul
     type = eventTypeOf(spaced);
     if (type === undefined) return failure('invalid-type', `Invalid event type ${clip(spaced)}`);
   }
-  const task = e['task'];
+  const modelEvent = e['model_event'];
+  if (modelEvent !== undefined && modelEvent !== null && typeof modelEvent !== 'boolean') return MODEL_EVENT_NOT_BOOLEAN;
+  const isModel = modelEvent === true;
+  if (isModel && type === 'log') return MODEL_LOG;
+  // A model event names its model in `model` or, as the SDK sends it, in `task`.
+  const task = isModel && e['model'] !== undefined && e['model'] !== null ? e['model'] : e['task'];
   if (task === undefined || task === null) return MISSING_TASK;
   if (typeof task !== 'string') return TASK_NOT_STRING;
   if (!isValidTaskId(task)) return failure('invalid-task', `Invalid task id ${clip(task)}`);
@@ -224,5 +235,5 @@ export function validateEvent(raw: unknown, ctx: ValidateContext): ValidateResul
     if (!(ts >= MIN_TIMESTAMP_MS && ts <= MAX_TIMESTAMP_MS)) return TIMESTAMP_RANGE;
     timestamp = ts;
   }
-  return { ok: true, event: NORMALISERS[type](e, ctx, task, timestamp, typeof iter === 'number' ? iter : 0) };
+  return { ok: true, event: NORMALISERS[type](e, ctx, isModel ? ownerKey('model', task) : task, timestamp, typeof iter === 'number' ? iter : 0) };
 }

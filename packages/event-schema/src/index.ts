@@ -50,6 +50,9 @@ export {
   kindOfTable,
   tableColumns,
   insertColumns,
+  MODEL_KEY_PREFIX,
+  ownerKey,
+  ownerOfKey,
 } from './kinds';
 export type { EventKind, EventTable, EventOf, KindSpec, FieldSpec, ColumnSpec, WireField, Owner } from './kinds';
 

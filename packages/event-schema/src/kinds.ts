@@ -28,6 +28,23 @@ export interface FieldSpec extends ColumnSpec {
 /** Who an event belongs to: a task, or (API 2.22, `model_event`) a model. */
 export type Owner = 'task' | 'model';
 
+/**
+ * Model events are stored under their model's id behind this prefix, in the `task` column (and
+ * the Kafka key): ids never hold control characters (isValidTaskId), so a model's events can't
+ * mix with those of a task of the same id, and every reader and delete works for both alike.
+ */
+export const MODEL_KEY_PREFIX = '\u0001model:';
+
+/** The `task` column value of an owner's events. */
+export function ownerKey(owner: Owner, id: string): string {
+  return owner === 'model' ? `${MODEL_KEY_PREFIX}${id}` : id;
+}
+
+/** The owner and id a `task` column value stands for. */
+export function ownerOfKey(key: string): { owner: Owner; id: string } {
+  return key.startsWith(MODEL_KEY_PREFIX) ? { owner: 'model', id: key.slice(MODEL_KEY_PREFIX.length) } : { owner: 'task', id: key };
+}
+
 export interface KindSpec {
   /** The wire `type` of the event. */
   readonly type: string;

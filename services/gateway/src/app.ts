@@ -9,6 +9,7 @@ import { createGatewayMetrics } from './metrics';
 import { Publisher } from './publisher';
 import { addEndpoint } from './routes/add';
 import { addBatchEndpoint } from './routes/add-batch';
+import { deleteForModelEndpoint } from './routes/delete-for-model';
 import { deleteForTaskEndpoint } from './routes/delete-for-task';
 
 export interface GatewayDeps {
@@ -36,6 +37,13 @@ export function createGateway(deps: GatewayDeps): Component {
   const ingestDeps = { publisher, metrics, retryAfterSec: config.gatewayRetryAfterSec };
   prepareValidators();
 
+  const deleteDeps = {
+    publisher,
+    clickhouse,
+    database: config.clickhouseDatabase,
+    timeoutMs: config.gatewayDeleteTimeoutMs,
+    retryAfterSec: config.gatewayRetryAfterSec,
+  };
   const routes = createApiRouter({
     service: 'gateway',
     registry: deps.registry,
@@ -47,13 +55,8 @@ export function createGateway(deps: GatewayDeps): Component {
     endpoints: [
       addEndpoint(ingestDeps),
       addBatchEndpoint(ingestDeps),
-      deleteForTaskEndpoint({
-        publisher,
-        clickhouse,
-        database: config.clickhouseDatabase,
-        timeoutMs: config.gatewayDeleteTimeoutMs,
-        retryAfterSec: config.gatewayRetryAfterSec,
-      }),
+      deleteForTaskEndpoint(deleteDeps),
+      deleteForModelEndpoint(deleteDeps),
     ],
   });
 

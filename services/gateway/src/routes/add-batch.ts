@@ -1,4 +1,4 @@
-import { eventsEndpoint } from '@trackstream/api';
+import { eventsEndpoint, type EventLine, type RequestContext } from '@trackstream/api';
 import { ingest, type IngestDeps } from '../ingest';
 
 /**
@@ -8,6 +8,7 @@ import { ingest, type IngestDeps } from '../ingest';
 export function addBatchEndpoint(deps: IngestDeps) {
   return eventsEndpoint({
     name: 'events.add_batch',
-    versions: [{ version: '2.1', handle: (ctx, lines) => ingest(ctx, lines, deps) }],
+    // 2.22 adds model_event (validateEvent reads it at every version, as the reference does) and allow_locked.
+    versions: ['2.1', '2.22'].map((version) => ({ version, handle: (ctx: RequestContext, lines: readonly EventLine[]) => ingest(ctx, lines, deps) })),
   });
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { invalidTaskId, objectEndpoint, unavailable } from '@trackstream/api';
+import { invalidTaskId, objectEndpoint, unavailable, type RequestContext } from '@trackstream/api';
 import type { ClickHouseClient } from '@trackstream/clickhouse';
-import { encodeDeleteTask, isValidTaskId, messageKey } from '@trackstream/event-schema';
+import { encodeDeleteTask, isValidTaskId, messageKey, ownerKey } from '@trackstream/event-schema';
 import { ProduceUnavailableError } from '@trackstream/kafka';
 import { retry } from '@trackstream/runtime';
 import type { Publisher } from '../publisher';
@@ -19,6 +19,7 @@ export interface DeleteForTaskDeps {
  * behind every event acknowledged before it; the writer meets it there, deletes the task's rows
  * of every kind for the caller's tenant, and records the count, which this call waits for.
  * Events acknowledged earlier can't reappear; events sent after the answer are kept.
+ * `allow_locked` is accepted: publishing (locking) is the ClearML server's, which we don't see.
  */
 export function deleteForTaskEndpoint(deps: DeleteForTaskDeps) {
   return objectEndpoint<{ task: string }>({
@@ -26,26 +27,31 @@ export function deleteForTaskEndpoint(deps: DeleteForTaskDeps) {
     versions: [
       {
         version: '2.1',
-        schema: { type: 'object', required: ['task'], properties: { task: { type: 'string' } } },
+        schema: { type: 'object', required: ['task'], properties: { task: { type: 'string' }, allow_locked: { type: 'boolean' } } },
         async handle(ctx, body) {
           if (!isValidTaskId(body.task)) throw invalidTaskId(body.task);
-          const requestId = randomUUID();
-          const marker = { tenant: ctx.tenant, task: body.task, receivedAt: Date.now(), requestId };
-          try {
-            await deps.publisher.send([{ key: messageKey(ctx.tenant, body.task), value: encodeDeleteTask(marker) }]);
-          } catch (e) {
-            if (e instanceof ProduceUnavailableError) throw unavailable('the event log (Kafka) is unavailable; nothing was deleted', deps.retryAfterSec, e);
-            throw e;
-          }
-          const deleted = await waitForDeletion(deps, ctx.tenant, body.task, requestId, ctx.signal);
-          if (deleted === undefined) {
-            throw unavailable('the deletion is queued but the writer has not carried it out yet; retry later', deps.retryAfterSec);
-          }
-          return { deleted };
+          return { deleted: await deleteEvents(deps, ctx, ownerKey('task', body.task)) };
         },
       },
     ],
   });
+}
+
+/** Deletes every event stored under `key` (a task's or a model's, see ownerKey): see deleteForTaskEndpoint. */
+export async function deleteEvents(deps: DeleteForTaskDeps, ctx: RequestContext, key: string): Promise<number> {
+  const requestId = randomUUID();
+  const marker = { tenant: ctx.tenant, task: key, receivedAt: Date.now(), requestId };
+  try {
+    await deps.publisher.send([{ key: messageKey(ctx.tenant, key), value: encodeDeleteTask(marker) }]);
+  } catch (e) {
+    if (e instanceof ProduceUnavailableError) throw unavailable('the event log (Kafka) is unavailable; nothing was deleted', deps.retryAfterSec, e);
+    throw e;
+  }
+  const deleted = await waitForDeletion(deps, ctx.tenant, key, requestId, ctx.signal);
+  if (deleted === undefined) {
+    throw unavailable('the deletion is queued but the writer has not carried it out yet; retry later', deps.retryAfterSec);
+  }
+  return deleted;
 }
 
 class NotDeletedYet extends Error {}
