@@ -342,3 +342,14 @@ test('delete-task markers round-trip and are told apart from events', () => {
   assert.equal(decodeTopicMessage(events!).kind, 'events');
   assert.throws(() => decodeTopicMessage(Buffer.from('{"v":1,"op":"drop-all","tenant":"a","task":"b","receivedAt":1}')), DecodeError);
 });
+
+test('clear-log markers carry their cutoff, round-trip, and are refused without one', () => {
+  const marker = { tenant: 'acme', task: 't', receivedAt: 1700000000000, requestId: 'r-2', logsBefore: 1699999000000 };
+  const wire = encodeDeleteTask(marker);
+  assert.equal(JSON.parse(wire.toString('utf8')).op, 'clear-log');
+  assert.deepEqual(decodeTopicMessage(wire), { kind: 'delete-task', ...marker });
+  assert.throws(
+    () => decodeTopicMessage(Buffer.from('{"v":1,"op":"clear-log","tenant":"a","task":"b","receivedAt":1,"requestId":"r"}')),
+    (e: unknown) => e instanceof DecodeError && e.reason === 'invalid-shape',
+  );
+});

@@ -9,6 +9,7 @@ import { createGatewayMetrics } from './metrics';
 import { Publisher } from './publisher';
 import { addEndpoint } from './routes/add';
 import { addBatchEndpoint } from './routes/add-batch';
+import { clearTaskLogEndpoint } from './routes/clear-task-log';
 import { deleteForModelEndpoint } from './routes/delete-for-model';
 import { deleteForTaskEndpoint } from './routes/delete-for-task';
 
@@ -57,6 +58,7 @@ export function createGateway(deps: GatewayDeps): Component {
       addBatchEndpoint(ingestDeps),
       deleteForTaskEndpoint(deleteDeps),
       deleteForModelEndpoint(deleteDeps),
+      clearTaskLogEndpoint(deleteDeps),
     ],
   });
 

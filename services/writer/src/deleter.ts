@@ -7,6 +7,8 @@ export interface DeleteRequest {
   tenant: string;
   task: string;
   requestId: string;
+  /** events.clear_task_log: only log lines older than this (epoch ms). */
+  logsBefore?: number;
 }
 
 /**
@@ -27,10 +29,12 @@ export class Deleter {
   ) {}
 
   async execute(req: DeleteRequest, guard: { isActive: () => boolean; whileWaiting: () => Promise<void> }): Promise<void> {
-    const params = { tenant: req.tenant, task: req.task };
-    const where = 'tenant = {tenant:String} AND task = {task:String}';
+    const params = { tenant: req.tenant, task: req.task, before: req.logsBefore ?? 0 };
+    const clearLog = req.logsBefore !== undefined;
+    const where = `tenant = {tenant:String} AND task = {task:String}${clearLog ? ' AND toUnixTimestamp64Milli(timestamp) < {before:Int64}' : ''}`;
+    const tables: readonly EventTable[] = clearLog ? ['logs'] : EVENT_TABLES;
     const counts = await Promise.all(
-      EVENT_TABLES.map(async (table) => {
+      tables.map(async (table) => {
         const rs = await this.client.query({
           query: `SELECT count() AS n FROM ${this.database}.${table} FINAL WHERE ${where}`,
           query_params: params,
@@ -40,7 +44,7 @@ export class Deleter {
         return Number(row?.n ?? 0);
       }),
     );
-    for (const table of EVENT_TABLES) {
+    for (const table of tables) {
       // Lightweight DELETE: rows vanish from reads at once, parts are rewritten by merges.
       if (this.cluster) await this.client.command({ query: deleteOnCluster(this.database, table, req, this.cluster) });
       else await this.client.command({ query: `DELETE FROM ${this.database}.${table} WHERE ${where}`, query_params: params });
@@ -53,7 +57,7 @@ export class Deleter {
       guard,
     );
     this.metrics.deletions.inc();
-    this.logger.info({ requestId: req.requestId, deleted }, 'task events deleted');
+    this.logger.info({ requestId: req.requestId, deleted, logsBefore: req.logsBefore }, clearLog ? 'task log cleared' : 'task events deleted');
   }
 }
 
@@ -67,8 +71,9 @@ function sqlString(s: string): string {
  * to each server's local table, ON CLUSTER. Distributed DDL travels as text to every server, so
  * the values are literals rather than query parameters.
  */
-export function deleteOnCluster(database: string, table: EventTable, req: { tenant: string; task: string }, cluster: string): string {
+export function deleteOnCluster(database: string, table: EventTable, req: { tenant: string; task: string; logsBefore?: number }, cluster: string): string {
   const sharded = { sharded: new Set(EVENT_TABLES.map((t) => `${database}.${t}`)) };
-  const [statement] = renderForCluster(`DELETE FROM ${database}.${table} WHERE tenant = ${sqlString(req.tenant)} AND task = ${sqlString(req.task)}`, { cluster }, sharded);
+  const before = req.logsBefore === undefined ? '' : ` AND toUnixTimestamp64Milli(timestamp) < ${Math.trunc(req.logsBefore)}`;
+  const [statement] = renderForCluster(`DELETE FROM ${database}.${table} WHERE tenant = ${sqlString(req.tenant)} AND task = ${sqlString(req.task)}${before}`, { cluster }, sharded);
   return statement as string;
 }

@@ -123,7 +123,7 @@ export function decodeToRows(m: ConsumedMessage): DecodedMessage {
     let read = readTopicMessage(m.value);
     if (read.kind === 'decoded') {
       const msg = read.message;
-      if (msg.kind === 'delete-task') return { kind: 'delete', tenant: msg.tenant, task: msg.task, requestId: msg.requestId };
+      if (msg.kind === 'delete-task') return { kind: 'delete', tenant: msg.tenant, task: msg.task, requestId: msg.requestId, ...(msg.logsBefore === undefined ? {} : { logsBefore: msg.logsBefore }) };
       // A message of an older wire version: its events in today's form, then as any other.
       read = readTopicMessage(encodeMessage(msg));
       if (read.kind !== 'v2') throw new Error('encodeMessage wrote a message of another version');

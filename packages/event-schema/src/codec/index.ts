@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import { DELETE_TASK_OP, decodeDeleteTask } from './delete-marker';
+import { decodeDeleteTask } from './delete-marker';
 import { DecodeError, shape, type Message, type TopicMessage } from './message';
 import { V1, decodeV1 } from './v1';
 import { V2, decodeV2 } from './v2';
@@ -35,7 +35,7 @@ const WIRE_VERSIONS: ReadonlyMap<number, WireVersion> = new Map<number, WireVers
     V1,
     {
       body: false,
-      decode: ({ object }) => (object['op'] === undefined ? { kind: 'events', ...decodeV1(object) } : { kind: DELETE_TASK_OP, ...decodeDeleteTask(object) }),
+      decode: ({ object }) => (object['op'] === undefined ? { kind: 'events', ...decodeV1(object) } : { kind: 'delete-task', ...decodeDeleteTask(object) }),
     },
   ],
   [V2, { body: true, decode: ({ buf, headerEnd, object }) => ({ kind: 'events', ...decodeV2(buf, headerEnd, object) }) }],

@@ -21,6 +21,11 @@ export interface DeleteTaskMessage {
   receivedAt: number;
   /** Ties the writer's result row to the waiting request. */
   requestId: string;
+  /**
+   * events.clear_task_log: only the task's log lines older than this (epoch ms) are deleted.
+   * Absent: every event of the task, of every kind.
+   */
+  logsBefore?: number;
 }
 
 /** Whatever a message of the events topic holds. */

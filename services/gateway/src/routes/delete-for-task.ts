@@ -37,10 +37,13 @@ export function deleteForTaskEndpoint(deps: DeleteForTaskDeps) {
   });
 }
 
-/** Deletes every event stored under `key` (a task's or a model's, see ownerKey): see deleteForTaskEndpoint. */
-export async function deleteEvents(deps: DeleteForTaskDeps, ctx: RequestContext, key: string): Promise<number> {
+/**
+ * Deletes every event stored under `key` (a task's or a model's, see ownerKey), or with
+ * `logsBefore` only its log lines older than that (epoch ms): see deleteForTaskEndpoint.
+ */
+export async function deleteEvents(deps: DeleteForTaskDeps, ctx: RequestContext, key: string, logsBefore?: number): Promise<number> {
   const requestId = randomUUID();
-  const marker = { tenant: ctx.tenant, task: key, receivedAt: Date.now(), requestId };
+  const marker = { tenant: ctx.tenant, task: key, receivedAt: Date.now(), requestId, ...(logsBefore === undefined ? {} : { logsBefore }) };
   try {
     await deps.publisher.send([{ key: messageKey(ctx.tenant, key), value: encodeDeleteTask(marker) }]);
   } catch (e) {
