@@ -110,6 +110,10 @@ export function validBody(endpoint: EndpointName, task = FUZZ_TASK): Record<stri
     case 'events.delete_for_task':
       // Deleting is real: fuzzed deletes aim at a task of their own.
       return { task: 'fuzz-delete-target' };
+    case 'events.delete_for_model':
+      return { model: 'fuzz-delete-target' };
+    case 'events.clear_task_log':
+      return { task: 'fuzz-delete-target', threshold_sec: 60, exclude_metrics: ['m'] };
     case 'auth.login':
       return { expiration_sec: 600 };
     case 'events.add':
@@ -142,6 +146,8 @@ export const FIELDS: Record<EndpointName, readonly string[]> = {
   'events.add': ['type', 'task', 'iter', 'timestamp', 'metric', 'variant', 'value', 'values', 'key', 'url', 'plot_str', 'level', 'worker', 'msg'],
   'events.add_batch': ['type', 'task', 'iter', 'timestamp', 'metric', 'variant', 'value', 'values', 'key', 'url', 'plot_str', 'level', 'worker', 'msg'],
   'events.delete_for_task': ['task'],
+  'events.delete_for_model': ['model', 'allow_locked'],
+  'events.clear_task_log': ['task', 'threshold_sec', 'include_metrics', 'exclude_metrics'],
   'auth.login': ['expiration_sec'],
   'events.debug_images': ['task', 'iters', 'scroll_id', 'batch_size'],
   'events.get_task_log': ['task', 'order', 'from', 'scroll_id', 'batch_size'],

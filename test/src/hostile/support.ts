@@ -35,12 +35,12 @@ export const READ_ENDPOINTS = [
 ] as const;
 
 /** The gateway's endpoints and auth.login. */
-export const WRITE_ENDPOINTS = ['events.add', 'events.add_batch', 'events.delete_for_task', 'auth.login'] as const;
+export const WRITE_ENDPOINTS = ['events.add', 'events.add_batch', 'events.delete_for_task', 'events.delete_for_model', 'events.clear_task_log', 'auth.login'] as const;
 export const ALL_ENDPOINTS = [...WRITE_ENDPOINTS, ...READ_ENDPOINTS] as const;
 export type EndpointName = (typeof ALL_ENDPOINTS)[number];
 
 /** Path prefixes: none, versions each handler set answers, one above every handler. */
-export const VERSION_PREFIXES = ['', 'v1.5/', 'v1.7/', 'v2.1/', 'v2.23/', 'v999.999/'] as const;
+export const VERSION_PREFIXES = ['', 'v1.5/', 'v1.7/', 'v2.1/', 'v2.19/', 'v2.22/', 'v2.23/', 'v2.30/', 'v999.999/'] as const;
 
 // ------------------------------------------------------------------------------ raw HTTP
 

@@ -61,4 +61,8 @@ test('clear_task_log: bad input is a 400 in the envelope; include_metrics is 2.3
     assert.equal(r.status, 400, `${JSON.stringify(body)}: ${r.status} ${r.meta.result_msg}`);
   }
   assert.equal((await p.call('events.clear_task_log', { task: 't' }, { version: '2.18' })).status, 404, 'no handler below 2.19');
+  // Below 2.30 the metric lists are no fields of the request: ignored whatever they hold.
+  const extra = await p.call<{ deleted: number }>('events.clear_task_log', { task: uniqueName('clear-extra'), include_metrics: null, exclude_metrics: 5 }, { version: '2.23' });
+  assert.equal(extra.status, 200, extra.meta.result_msg);
+  assert.equal(extra.data.deleted, 0);
 });

@@ -31,9 +31,10 @@ const V230 = { ...V219, properties: { ...V219.properties, include_metrics: metri
  * none, so a non-empty include_metrics deletes nothing and exclude_metrics excludes nothing.
  */
 export function clearTaskLogEndpoint(deps: DeleteForTaskDeps) {
-  const handle = async (ctx: RequestContext, body: Body) => {
+  // 2.19 defines no metric lists: there they are extra fields, unchecked and ignored.
+  const handler = (metricLists: boolean) => async (ctx: RequestContext, body: Body) => {
     if (!isValidTaskId(body.task)) throw invalidTaskId(body.task);
-    if (body.include_metrics !== undefined && body.include_metrics.length > 0) return { deleted: 0 };
+    if (metricLists && body.include_metrics !== undefined && body.include_metrics.length > 0) return { deleted: 0 };
     const thresholdMs = (body.threshold_sec ?? 0) * 1000;
     // Without a threshold: every line (no stored timestamp reaches MAX_TIMESTAMP_MS + 1).
     const before = thresholdMs > 0 ? Date.now() - thresholdMs : MAX_TIMESTAMP_MS + 1;
@@ -42,8 +43,8 @@ export function clearTaskLogEndpoint(deps: DeleteForTaskDeps) {
   return objectEndpoint<Body>({
     name: 'events.clear_task_log',
     versions: [
-      { version: '2.19', schema: V219, handle },
-      { version: '2.30', schema: V230, handle },
+      { version: '2.19', schema: V219, handle: handler(false) },
+      { version: '2.30', schema: V230, handle: handler(true) },
     ],
   });
 }
