@@ -6,6 +6,7 @@ import type { QueryConfig } from './config';
 import { createCursors } from './cursor';
 import { createDb } from './db';
 import type { RouteDeps } from './deps';
+import { clearScrollEndpoint } from './routes/clear-scroll';
 import { debugImagesEndpoint } from './routes/debug-images';
 import { downloadTaskLogEndpoint } from './routes/download-task-log';
 import { getMultiTaskPlotsEndpoint } from './routes/get-multi-task-plots';
@@ -50,6 +51,7 @@ export function createQuery(deps: QueryDeps): Component {
     getTaskLatestScalarValuesEndpoint(routeDeps),
     getScalarMetricsAndVariantsEndpoint(routeDeps),
     getScalarMetricDataEndpoint(routeDeps),
+    clearScrollEndpoint(),
   ];
   const routes = createApiRouter({
     service: 'query',

@@ -1,2 +1,4 @@
 export { createQuery, type QueryDeps } from './app';
 export { queryConfigSpec, queryOwnConfigSpec, readQueryConfig, type QueryConfig } from './config';
+/** The statements of a get_task_log 2.9 page, which the query benchmark times in ClickHouse directly. */
+export { BOUNDARY_LINES, COUNT_LOGS, navigatedPageStatements } from './routes/get-task-log';

@@ -26,16 +26,34 @@ export function windowParams(bounds: Bounds, iters: number): Record<string, unkn
   return { tasks: bounds.map(([t]) => t), his: bounds.map(([, hi]) => BigInt(hi)), iters };
 }
 
-/** Condition on `plots FINAL` rows: in the window of their (task, metric, variant). */
-export const WINDOW = `tenant = {tenant:String} AND task IN {tasks:Array(String)} AND (task, metric, variant, iter) IN (
-    SELECT task, metric, variant, iter FROM plots
-    WHERE tenant = {tenant:String} AND task IN {tasks:Array(String)} AND iter <= {his:Array(Int64)}[indexOf({tasks:Array(String)}, task)]
-    GROUP BY task, metric, variant, iter
-    ORDER BY task, metric, variant, iter DESC
-    LIMIT {iters:UInt32} BY task, metric, variant)`;
+/**
+ * What the last `iters` iterations are counted per: each (task, metric, variant), as
+ * get_task_plots and get_multi_task_plots 2.1 do; each (task, metric), so that a metric's
+ * variants show at the same iterations (get_multi_task_plots 2.16 on); or each task.
+ */
+export type WindowScope = 'variant' | 'metric' | 'task';
+const WINDOW_KEYS: Record<WindowScope, string> = { variant: 'task, metric, variant', metric: 'task, metric', task: 'task' };
 
-export async function countWindow(deps: RouteDeps, ctx: RequestContext, bounds: Bounds, iters: number): Promise<number> {
+/**
+ * Condition on `plots FINAL` rows: in the window of their scope. `filter` (an `AND ...` on
+ * metric and variant) applies both to what the window counts and to the rows.
+ */
+export function windowCondition(scope: WindowScope, filter = ''): string {
+  const keys = WINDOW_KEYS[scope];
+  return `tenant = {tenant:String} AND task IN {tasks:Array(String)} ${filter} AND (${keys}, iter) IN (
+    SELECT ${keys}, iter FROM plots
+    WHERE tenant = {tenant:String} AND task IN {tasks:Array(String)} AND iter <= {his:Array(Int64)}[indexOf({tasks:Array(String)}, task)] ${filter}
+    GROUP BY ${keys}, iter
+    ORDER BY ${keys}, iter DESC
+    LIMIT {iters:UInt32} BY ${keys})`;
+}
+
+/** Condition on `plots FINAL` rows: in the window of their (task, metric, variant). */
+export const WINDOW = windowCondition('variant');
+
+/** Plot events in the window; `params` are those of a non-default `condition`'s filter. */
+export async function countWindow(deps: RouteDeps, ctx: RequestContext, bounds: Bounds, iters: number, condition = WINDOW, params: Record<string, unknown> = {}): Promise<number> {
   if (bounds.length === 0) return 0;
-  const [row] = await deps.db.rows<{ n: string }>(ctx, `SELECT count() AS n FROM plots FINAL WHERE ${WINDOW}`, windowParams(bounds, iters));
+  const [row] = await deps.db.rows<{ n: string }>(ctx, `SELECT count() AS n FROM plots FINAL WHERE ${condition}`, { ...windowParams(bounds, iters), ...params });
   return Number(row?.n ?? 0);
 }

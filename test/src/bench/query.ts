@@ -4,9 +4,11 @@
  * tasks, and a 1M-line log (200k in --quick) straight into the schema with INSERT ... SELECT,
  * then measures the query service (its own process, as deployed) endpoint by endpoint: p50/p95
  * of the request, next to the time ClickHouse spent on its statements (the service's
- * query_clickhouse_duration_seconds), which leaves the service's own overhead.
+ * query_clickhouse_duration_seconds), which leaves the service's own overhead. The get_task_log
+ * 2.9 tail page is also set beside its statements run straight through @clickhouse/client.
  */
-import { createClickHouse, migrate } from '@trackstream/clickhouse';
+import { createClickHouse, migrate, type ClickHouseClient } from '@trackstream/clickhouse';
+import { BOUNDARY_LINES, COUNT_LOGS, navigatedPageStatements } from '@trackstream/query';
 import { createLogger } from '@trackstream/runtime';
 import type { Benchmark } from './harness';
 import { fixed, int, progress } from './progress';
@@ -20,6 +22,8 @@ const VARIANTS = 4;
 interface Probe {
   name: string;
   endpoint: string;
+  /** The path's version; none: the newest handler. */
+  version?: string;
   body: Record<string, unknown>;
   /** p95 target in ms. */
   targetMs: number;
@@ -79,17 +83,20 @@ export const queryBenchmark: Benchmark = {
       { name: 'scalar_metrics_iter_histogram (samples 2000)', endpoint: 'events.scalar_metrics_iter_histogram', body: { task: BIG, samples: 2000 }, targetMs: 300 },
       { name: 'multi_task_scalar_metrics_iter_histogram (10 tasks)', endpoint: 'events.multi_task_scalar_metrics_iter_histogram', body: { tasks: tenTasks, samples: 2000 }, targetMs: 300 },
       { name: 'get_task_latest_scalar_values', endpoint: 'events.get_task_latest_scalar_values', body: { task: BIG }, targetMs: 100 },
-      { name: 'get_task_log, tail page of 500', endpoint: 'events.get_task_log', body: { task: BIG, from: 'tail', batch_size: 500 }, targetMs: 100 },
+      { name: 'get_task_log 1.7, tail page of 500', endpoint: 'events.get_task_log', version: '1.7', body: { task: BIG, from: 'tail', batch_size: 500 }, targetMs: 100 },
+      // The UI console tab's first page: the last 1000 lines, newest first.
+      { name: 'get_task_log 2.9, tail page of 1000', endpoint: 'events.get_task_log', version: '2.9', body: { task: BIG, batch_size: TAIL }, targetMs: 100 },
     ];
     const rows: Array<Array<string | number>> = [];
     const results: Record<string, unknown> = { seedSec };
     for (const p of probes) {
-      for (let i = 0; i < 2; i++) await post(query.url, p.endpoint, p.body); // warm-up
+      const path = `${p.version ? `v${p.version}/` : ''}${p.endpoint}`;
+      for (let i = 0; i < 2; i++) await post(query.url, path, p.body); // warm-up
       const before = await query.metrics();
       const ms: number[] = [];
       for (let i = 0; i < repeats; i++) {
         const t = performance.now();
-        await post(query.url, p.endpoint, p.body);
+        await post(query.url, path, p.body);
         ms.push(performance.now() - t);
       }
       const after = await query.metrics();
@@ -98,10 +105,26 @@ export const queryBenchmark: Benchmark = {
       const mean = ms.reduce((s, x) => s + x, 0) / ms.length;
       const chMean = (chSec * 1000) / repeats;
       const p95 = percentile(ms, 95);
-      results[p.endpoint] = { p50: percentile(ms, 50), p95, meanMs: mean, clickhouseMeanMs: chMean };
+      results[p.version ? `${p.endpoint} ${p.version}` : p.endpoint] = { p50: percentile(ms, 50), p95, meanMs: mean, clickhouseMeanMs: chMean };
       rows.push([p.name, fixed(percentile(ms, 50)), fixed(p95), fixed(chMean), fixed(mean - chMean), `< ${p.targetMs}`, p95 < p.targetMs ? 'met' : 'MISSED']);
       progress(`${p.name}: p50 ${fixed(percentile(ms, 50))} ms, p95 ${fixed(p95)} ms (ClickHouse ${fixed(chMean)} ms a request)`);
     }
+
+    // The 2.9 tail page's statements straight through @clickhouse/client, scheduled as the
+    // service runs them: the page beside the count, then the rest of the page's last millisecond.
+    const direct = await timeTailStatements(ch, repeats);
+    results['get_task_log 2.9 statements in ClickHouse'] = direct;
+    const tailRow = rows.findIndex((r) => String(r[0]).startsWith('get_task_log 2.9'));
+    rows.splice(tailRow + 1, 0, [
+      '  its statements run directly (page ‖ count, then rest)',
+      fixed(direct.p50),
+      fixed(direct.p95),
+      fixed(direct.meanMs),
+      '',
+      '',
+      `page ${fixed(direct.pageMeanMs)}, count ${fixed(direct.countMeanMs)}, rest ${fixed(direct.restMeanMs)} ms`,
+    ]);
+    progress(`get_task_log 2.9 statements directly: p50 ${fixed(direct.p50)} ms, p95 ${fixed(direct.p95)} ms (page ${fixed(direct.pageMeanMs)}, count ${fixed(direct.countMeanMs)}, rest ${fixed(direct.restMeanMs)} ms)`);
 
     // download_task_log: the whole log, streamed; lines/s as the client receives them.
     const t = performance.now();
@@ -134,10 +157,48 @@ export const queryBenchmark: Benchmark = {
         `Seeded straight into the schema with INSERT ... SELECT in ${fixed(seedSec)} s (not through the gateway: this measures reads).`,
         'The query service runs in its own process (services/query/dist/main.js); requests are sent one at a time with fetch.',
         "ClickHouse time: the service's query_clickhouse_duration_seconds (each statement, rows received and parsed) summed over the requests; overhead = request mean - that.",
+        `get_task_log 2.9's statements run directly: the same statement texts and parameters (exported by the query service), through @clickhouse/client on the same ClickHouse, ${repeats} times after 2 warm-ups; its "ClickHouse, mean" column is the whole schedule's mean, the last column each statement's.`,
       ],
     };
   },
 };
+
+/** The UI console tab's page size. */
+const TAIL = 1000;
+
+/** Times get_task_log 2.9's statements for the big task's tail page, as the service schedules them. */
+async function timeTailStatements(ch: ClickHouseClient, repeats: number) {
+  const sql = navigatedPageStatements(true, false);
+  const base = { tenant: 'default', task: BIG };
+  const run = async <T>(query: string, params: Record<string, unknown>): Promise<{ rows: T[]; ms: number }> => {
+    const t = performance.now();
+    const rs = await ch.query({ query, query_params: { ...base, ...params }, format: 'JSONEachRow' });
+    const rows = (await rs.json<T>()) as T[];
+    return { rows, ms: performance.now() - t };
+  };
+  const once = async () => {
+    const t = performance.now();
+    const [page, count] = await Promise.all([run<{ ts: string; seq: string }>(sql.page, { limit: TAIL }), run(COUNT_LOGS, {})]);
+    const last = page.rows.at(-1);
+    // As in the service: only a full page is completed to its millisecond boundary.
+    const rest = last && page.rows.length === TAIL ? await run(sql.rest, { edge: String(last.ts), seq: last.seq, limit: BOUNDARY_LINES + 1 }) : { rows: [], ms: 0 };
+    return { total: performance.now() - t, page: page.ms, count: count.ms, rest: rest.ms, lines: page.rows.length + rest.rows.length };
+  };
+  for (let i = 0; i < 2; i++) await once(); // warm-up
+  const runs = [];
+  for (let i = 0; i < repeats; i++) runs.push(await once());
+  const mean = (xs: number[]): number => xs.reduce((s, x) => s + x, 0) / xs.length;
+  const totals = runs.map((r) => r.total).sort((a, b) => a - b);
+  return {
+    p50: percentile(totals, 50),
+    p95: percentile(totals, 95),
+    meanMs: mean(totals),
+    pageMeanMs: mean(runs.map((r) => r.page)),
+    countMeanMs: mean(runs.map((r) => r.count)),
+    restMeanMs: mean(runs.map((r) => r.rest)),
+    lines: runs[0]?.lines ?? 0,
+  };
+}
 
 async function post(url: string, endpoint: string, body: Record<string, unknown>): Promise<void> {
   const res = await fetch(`${url}/${endpoint}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });

@@ -244,10 +244,10 @@ export async function clickhouseOutage(o: { fault: string; downMs: number }): Pr
   });
 }
 
-/** events.get_task_log through the query service: status and, on 200, the page. */
+/** events.get_task_log 1.7 (the version with cursors) through the query service: status and, on 200, the page. */
 async function readLog(url: string, body: Record<string, unknown>): Promise<{ status: number; data?: { events: Array<{ timestamp: number; msg: string }>; total: number; scroll_id: string } }> {
   try {
-    const res = await fetch(`${url}/events.get_task_log`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(10_000) });
+    const res = await fetch(`${url}/v1.7/events.get_task_log`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(10_000) });
     const json = (await res.json()) as { data: { events: Array<{ timestamp: number; msg: string }>; total: number; scroll_id: string } };
     return { status: res.status, data: json.data };
   } catch {

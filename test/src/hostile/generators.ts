@@ -85,16 +85,19 @@ export const anyValue: fc.Arbitrary<unknown> = fc.oneof(
 export function validBody(endpoint: EndpointName, task = FUZZ_TASK): Record<string, unknown> {
   switch (endpoint) {
     case 'events.debug_images':
-    case 'events.get_task_plots':
       return { task, iters: 2, scroll_id: null, batch_size: 5 };
+    case 'events.get_task_plots':
+      return { task, iters: 2, scroll_id: null, batch_size: 5, metrics: [{ metric: 'plot', variants: ['v'] }], no_scroll: false };
     case 'events.get_task_log':
-      return { task, order: 'desc', from: 'tail', scroll_id: null, batch_size: 5 };
+      return { task, order: 'desc', from: 'tail', scroll_id: null, batch_size: 5, navigate_earlier: true, from_timestamp: T0 + 10, metrics: [{ metric: '' }] };
     case 'events.get_task_events':
-      return { task, order: 'asc', scroll_id: null, batch_size: 5 };
+      return { task, order: 'asc', scroll_id: null, batch_size: 5, event_type: '*', metrics: [{ metric: 'loss', variants: ['train'] }] };
+    case 'events.clear_scroll':
+      return { scroll_id: 'a-scroll-id' };
     case 'events.download_task_log':
       return { task, line_type: 'text', line_format: '{asctime} {worker} {level} {msg}' };
     case 'events.get_multi_task_plots':
-      return { tasks: [task, 'other-task'], iters: 1, scroll_id: null, batch_size: 5 };
+      return { tasks: [task, 'other-task'], iters: 1, scroll_id: null, batch_size: 5, no_scroll: false, last_iters_per_task_metric: true, metrics: [{ metric: 'plot' }] };
     case 'events.vector_metrics_iter_histogram':
       return { task, metric: 'vec', variant: 'v' };
     case 'events.scalar_metrics_iter_histogram':
@@ -150,11 +153,11 @@ export const FIELDS: Record<EndpointName, readonly string[]> = {
   'events.clear_task_log': ['task', 'threshold_sec', 'include_metrics', 'exclude_metrics'],
   'auth.login': ['expiration_sec'],
   'events.debug_images': ['task', 'iters', 'scroll_id', 'batch_size'],
-  'events.get_task_log': ['task', 'order', 'from', 'scroll_id', 'batch_size'],
-  'events.get_task_events': ['task', 'order', 'scroll_id', 'batch_size'],
+  'events.get_task_log': ['task', 'order', 'from', 'scroll_id', 'batch_size', 'navigate_earlier', 'from_timestamp', 'metrics'],
+  'events.get_task_events': ['task', 'order', 'scroll_id', 'batch_size', 'event_type', 'metrics'],
   'events.download_task_log': ['task', 'line_type', 'line_format'],
-  'events.get_task_plots': ['task', 'iters', 'scroll_id', 'batch_size'],
-  'events.get_multi_task_plots': ['tasks', 'iters', 'scroll_id', 'batch_size'],
+  'events.get_task_plots': ['task', 'iters', 'scroll_id', 'batch_size', 'metrics', 'no_scroll'],
+  'events.get_multi_task_plots': ['tasks', 'iters', 'scroll_id', 'batch_size', 'no_scroll', 'last_iters_per_task_metric', 'metrics'],
   'events.get_vector_metrics_and_variants': ['task'],
   'events.vector_metrics_iter_histogram': ['task', 'metric', 'variant'],
   'events.scalar_metrics_iter_histogram': ['task', 'samples', 'key'],
@@ -162,6 +165,7 @@ export const FIELDS: Record<EndpointName, readonly string[]> = {
   'events.get_task_latest_scalar_values': ['task'],
   'events.get_scalar_metrics_and_variants': ['task'],
   'events.get_scalar_metric_data': ['task', 'metric', 'scroll_id', 'batch_size'],
+  'events.clear_scroll': ['scroll_id'],
 };
 
 const endpointArb = fc.constantFrom(...ALL_ENDPOINTS);

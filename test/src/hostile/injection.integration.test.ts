@@ -177,6 +177,16 @@ test('hostile task, metric, variant, key, message and worker names read back exa
       const events = all['events'] as Array<Record<string, unknown>>;
       expectEqual(f, `get_task_events: ${w}`, [all['total'], events.length, events.every((e) => e['task'] === task)], [6, 6, true]);
     }
+    // The name as a metric filter: its events of every metric kind, by iteration (the log has no metric).
+    const named = await ok('events.get_task_events', { task, metrics: [{ metric: name, variants: [name] }] });
+    if (named) {
+      const expected = eventsOf(s, false)
+        .filter((e) => e['type'] !== 'log')
+        .sort((a, b) => Number(a['iter']) - Number(b['iter']) || Number(a['timestamp']) - Number(b['timestamp']))
+        .map((e) => [e['type'], e['task'], e['metric'], e['variant'], e['iter']]);
+      const events = named['events'] as Array<Record<string, unknown>>;
+      expectEqual(f, `get_task_events metrics: ${w}`, [named['total'], events.map((e) => [e['type'], e['task'], e['metric'], e['variant'], e['iter']])], [expected.length, expected]);
+    }
     const { r: dl } = await read(f, cat, 'events.download_task_log', { task, line_type: 'text', line_format: '{msg}|{worker}' });
     if (dl) expectEqual(f, `download_task_log: ${w}`, [dl.status, dl.body.toString('utf8')], [200, `${name}|${name}\n`]);
     const { r: dlJson } = index % 3 === 0 ? await read(f, cat, 'events.download_task_log', { task }) : {};
@@ -186,6 +196,10 @@ test('hostile task, metric, variant, key, message and worker names read back exa
     }
     const plots = await ok('events.get_task_plots', { task });
     if (plots) expectEqual(f, `get_task_plots: ${w}`, (plots['plots'] as Array<Record<string, unknown>>).map((x) => [x['task'], x['metric'], x['variant'], x['plot_str']]), [[task, name, name, `{"i":${index}}`]]);
+    const namedPlots = await ok('events.get_task_plots', { task, metrics: [{ metric: name, variants: [name] }], no_scroll: true });
+    if (namedPlots) expectEqual(f, `get_task_plots metrics: ${w}`, (namedPlots['plots'] as Array<Record<string, unknown>>).map((x) => [x['task'], x['metric'], x['variant']]), [[task, name, name]]);
+    const namedMulti = await ok('events.get_multi_task_plots', { tasks: [task, VICTIM], metrics: [{ metric: name }] });
+    if (namedMulti) expectEqual(f, `get_multi_task_plots metrics: ${w}`, [Object.keys(namedMulti['plots'] as object), namedMulti['total']], [[name], 1]);
     const multi = await ok('events.get_multi_task_plots', { tasks: [task, VICTIM] });
     if (multi) {
       const tree = multi['plots'] as Record<string, Record<string, Record<string, Record<string, { name: string; plots: Array<Record<string, unknown>> }>>>>;
@@ -253,13 +267,19 @@ test('hostile strings in every string parameter: empty results or clear 400s, ne
     requests.push({ endpoint: 'events.multi_task_scalar_metrics_iter_histogram', body: { tasks: [VICTIM, unknownTask] }, expect: 'victim-only' });
     // Enumerations never match a hostile string.
     requests.push({ endpoint: 'events.get_task_log', body: { task: VICTIM, order: h }, expect: 'enum' });
-    requests.push({ endpoint: 'events.get_task_log', body: { task: VICTIM, from: h }, expect: 'enum' });
+    // `from` and cursors are get_task_log 1.7's; 2.9 on navigates by timestamp.
+    requests.push({ endpoint: 'v1.7/events.get_task_log', body: { task: VICTIM, from: h }, expect: 'enum' });
     requests.push({ endpoint: 'events.get_task_events', body: { task: VICTIM, order: h }, expect: 'enum' });
+    requests.push({ endpoint: 'events.get_task_events', body: { task: VICTIM, event_type: h }, expect: 'enum' });
+    // A hostile metric filter names nothing stored.
+    requests.push({ endpoint: 'events.get_task_events', body: { task: VICTIM, metrics: [{ metric: h }, { metric: VICTIM_METRIC, variants: [h] }] }, expect: 'empty' });
+    requests.push({ endpoint: 'events.get_task_plots', body: { task: VICTIM, metrics: [{ metric: h, variants: [VICTIM_METRIC] }] }, expect: 'empty' });
+    requests.push({ endpoint: 'events.get_multi_task_plots', body: { tasks: [VICTIM], metrics: [{ metric: h }] }, expect: 'empty' });
     requests.push({ endpoint: 'events.scalar_metrics_iter_histogram', body: { task: VICTIM, key: h }, expect: 'enum' });
     requests.push({ endpoint: 'events.multi_task_scalar_metrics_iter_histogram', body: { tasks: [VICTIM], key: h }, expect: 'enum' });
     requests.push({ endpoint: 'events.download_task_log', body: { task: VICTIM, line_type: h }, expect: 'enum' });
     // Cursors: a hostile string is never a valid one.
-    for (const endpoint of rotate(['events.debug_images', 'events.get_task_log', 'events.get_task_events', 'events.get_task_plots', 'events.get_scalar_metric_data'], i, 2)) {
+    for (const endpoint of rotate(['events.debug_images', 'v1.7/events.get_task_log', 'events.get_task_events', 'events.get_task_plots', 'events.get_scalar_metric_data'], i, 2)) {
       requests.push({ endpoint, body: { task: VICTIM, metric: VICTIM_METRIC, scroll_id: h }, expect: 'scroll' });
     }
     requests.push({ endpoint: 'events.get_multi_task_plots', body: { tasks: [VICTIM], scroll_id: h }, expect: 'scroll' });
@@ -279,6 +299,8 @@ test('hostile strings in every string parameter: empty results or clear 400s, ne
         return (d['events'] as unknown[]).length === 0 && d['total'] === 0;
       case 'events.get_task_plots':
         return (d['plots'] as unknown[]).length === 0;
+      case 'events.get_multi_task_plots':
+        return Object.keys(d['plots'] as object).length === 0 && d['total'] === 0;
       case 'events.get_vector_metrics_and_variants':
       case 'events.get_task_latest_scalar_values':
         return (d['metrics'] as unknown[]).length === 0;

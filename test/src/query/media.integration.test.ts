@@ -43,6 +43,8 @@ const imageIds = (iters: number[], extra: Array<[number, string, string, string]
 };
 const imageId = (e: Record<string, unknown>): string => [e.iter, e.metric, e.variant, e.key].join('/');
 const plotId = (e: Record<string, unknown>): string => [e.task, e.metric, e.variant, e.iter].join('/');
+/** The plot endpoints' first version, which these tests were written for (newer ones: plots.integration.test.ts). */
+const V21 = { version: '2.1' };
 
 before(async () => {
   p = await startPipeline();
@@ -128,12 +130,12 @@ test('debug_images: last write wins', async () => {
 });
 
 test('get_task_plots: per metric and variant, its last iters iterations, newest first', async () => {
-  const one = await c.call<Plots>('events.get_task_plots', { task: P });
+  const one = await c.call<Plots>('events.get_task_plots', { task: P }, V21);
   assert.equal(one.status, 200);
   assert.deepEqual(one.data.plots.map(plotId), [`${P}/roc/v1/5`, `${P}/roc/v2/4`, `${P}/cm/x/3`]);
   assert.deepEqual(one.data.plots[0], { type: 'plot', task: P, iter: 5, metric: 'roc', variant: 'v1', plot_str: plot(P, 'roc', 'v1', 5).plot_str, timestamp: T0 + 5 });
   assert.equal(one.data.total, 3);
-  const two = await c.call<Plots>('events.get_task_plots', { task: P, iters: 2 });
+  const two = await c.call<Plots>('events.get_task_plots', { task: P, iters: 2 }, V21);
   assert.deepEqual(two.data.plots.map(plotId), [`${P}/roc/v1/5`, `${P}/roc/v1/4`, `${P}/roc/v2/4`, `${P}/cm/x/3`, `${P}/roc/v2/2`]);
   assert.equal(two.data.total, 5);
 });
@@ -145,7 +147,7 @@ test('get_task_plots: pages while plots arrive', async () => {
   let scrollId: string | undefined;
   let last: Plots | undefined;
   for (let round = 0; ; round++) {
-    const r = await c.call<Plots>('events.get_task_plots', { task, iters: 2, batch_size: 1, ...(scrollId ? { scroll_id: scrollId } : {}) });
+    const r = await c.call<Plots>('events.get_task_plots', { task, iters: 2, batch_size: 1, ...(scrollId ? { scroll_id: scrollId } : {}) }, V21);
     assert.equal(r.status, 200, r.msg);
     scrollId = r.data.scroll_id;
     last = r.data;
@@ -159,7 +161,7 @@ test('get_task_plots: pages while plots arrive', async () => {
 });
 
 test('get_multi_task_plots: the plot tree of several tasks, paged', async () => {
-  const tree = (await c.call<MultiPlots>('events.get_multi_task_plots', { tasks: [P, Q, 'no-such-task'] })).data;
+  const tree = (await c.call<MultiPlots>('events.get_multi_task_plots', { tasks: [P, Q, 'no-such-task'] }, V21)).data;
   const ev = (task: string, metric: string, variant: string, it: number) => ({
     type: 'plot',
     task,
@@ -181,7 +183,7 @@ test('get_multi_task_plots: the plot tree of several tasks, paged', async () => 
   const seen: string[] = [];
   let scrollId: string | undefined;
   for (let round = 0; ; round++) {
-    const r = await c.call<MultiPlots>('events.get_multi_task_plots', { tasks: [Q, P], iters: 2, batch_size: 2, ...(scrollId ? { scroll_id: scrollId } : {}) });
+    const r = await c.call<MultiPlots>('events.get_multi_task_plots', { tasks: [Q, P], iters: 2, batch_size: 2, ...(scrollId ? { scroll_id: scrollId } : {}) }, V21);
     assert.equal(r.status, 200, r.msg);
     scrollId = r.data.scroll_id;
     if (r.data.returned === 0) break;
@@ -190,9 +192,9 @@ test('get_multi_task_plots: the plot tree of several tasks, paged', async () => 
   }
   assert.deepEqual(seen.sort(), [`${P}/cm/x/3`, `${P}/roc/v1/4`, `${P}/roc/v1/5`, `${P}/roc/v2/2`, `${P}/roc/v2/4`, `${Q}/other/o/0`, `${Q}/roc/v1/10`, `${Q}/roc/v1/11`].sort());
   // The task list is a set: order and duplicates don't matter; another list refuses the cursor.
-  assert.equal((await c.call('events.get_multi_task_plots', { tasks: [P, Q, P], iters: 2, scroll_id: scrollId })).status, 200);
-  assertError(await c.call('events.get_multi_task_plots', { tasks: [P], iters: 2, scroll_id: scrollId }), 400, 1104, 'other tasks');
-  assertError(await c.call('events.get_multi_task_plots', { tasks: [P, Q], iters: 2, scroll_id: tamper(scrollId ?? '') }), 400, 1104, 'tampered');
+  assert.equal((await c.call('events.get_multi_task_plots', { tasks: [P, Q, P], iters: 2, scroll_id: scrollId }, V21)).status, 200);
+  assertError(await c.call('events.get_multi_task_plots', { tasks: [P], iters: 2, scroll_id: scrollId }, V21), 400, 1104, 'other tasks');
+  assertError(await c.call('events.get_multi_task_plots', { tasks: [P, Q], iters: 2, scroll_id: tamper(scrollId ?? '') }, V21), 400, 1104, 'tampered');
 });
 
 test('unknown tasks read empty; bad parameters are 400/12', async () => {
@@ -201,9 +203,9 @@ test('unknown tasks read empty; bad parameters are 400/12', async () => {
   assert.ok(img.data.scroll_id);
   const again = await c.call<Images>('events.debug_images', { task: 'no-such-task', scroll_id: img.data.scroll_id });
   assert.deepEqual(again.data.images, []);
-  const pl = await c.call<Plots>('events.get_task_plots', { task: 'no-such-task' });
+  const pl = await c.call<Plots>('events.get_task_plots', { task: 'no-such-task' }, V21);
   assert.deepEqual([pl.data.plots, pl.data.returned, pl.data.total], [[], 0, 0]);
-  const multi = await c.call<MultiPlots>('events.get_multi_task_plots', { tasks: ['no-such-task'] });
+  const multi = await c.call<MultiPlots>('events.get_multi_task_plots', { tasks: ['no-such-task'] }, V21);
   assert.deepEqual([multi.data.plots, multi.data.returned, multi.data.total], [{}, 0, 0]);
   for (const [endpoint, body, subcode] of [
     ['events.debug_images', { task: I, iters: 0 }, 12],

@@ -132,6 +132,19 @@ export function api(p: Pipeline, headers: Record<string, string> = {}, tenant = 
   };
 }
 
+/**
+ * `client` with a default version per endpoint, for calls that name none: tests written for an
+ * endpoint's older version keep reading it now that unversioned calls run the newest handler.
+ */
+export function pinVersions(client: Api, versions: Readonly<Record<string, string>>): Api {
+  const pinned = (endpoint: string, opts: { version?: string; headers?: Record<string, string> } = {}) => ({ ...opts, version: opts.version ?? versions[endpoint] });
+  return {
+    ...client,
+    call: (endpoint, body, opts) => client.call(endpoint, body, pinned(endpoint, opts)),
+    fetch: (endpoint, body, opts) => client.fetch(endpoint, body, pinned(endpoint, opts)),
+  };
+}
+
 /** Asserts a 4xx reply with this code/subcode. */
 export function assertError(r: Reply<unknown>, code: number, subcode: number, what = ''): void {
   assert.equal(r.code, code, `${what}: ${r.msg}`);

@@ -101,9 +101,10 @@ test('every read endpoint answers with the caller tenant\'s events only', async 
 });
 
 test('a cursor of one tenant is refused for the other (400/1104); no credentials is 401', async () => {
-  const first = await a.call<{ scroll_id: string }>('events.get_task_log', { task: SHARED, batch_size: 1 });
-  assert.equal((await a.call('events.get_task_log', { task: SHARED, batch_size: 1, scroll_id: first.data.scroll_id })).status, 200);
-  assertError(await b.call('events.get_task_log', { task: SHARED, batch_size: 1, scroll_id: first.data.scroll_id }), 400, 1104, 'tenant B with A\'s cursor');
+  // 1.7: the get_task_log version with cursors.
+  const first = await a.call<{ scroll_id: string }>('events.get_task_log', { task: SHARED, batch_size: 1 }, { version: '1.7' });
+  assert.equal((await a.call('events.get_task_log', { task: SHARED, batch_size: 1, scroll_id: first.data.scroll_id }, { version: '1.7' })).status, 200);
+  assertError(await b.call('events.get_task_log', { task: SHARED, batch_size: 1, scroll_id: first.data.scroll_id }, { version: '1.7' }), 400, 1104, 'tenant B with A\'s cursor');
   const none = await api(p).call('events.get_task_log', { task: SHARED });
   assert.deepEqual([none.code, none.subcode], [401, 20]);
 });
