@@ -14,10 +14,12 @@ import { getScalarMetricsAndVariantsEndpoint } from './routes/get-scalar-metrics
 import { getTaskEventsEndpoint } from './routes/get-task-events';
 import { getTaskLatestScalarValuesEndpoint } from './routes/get-task-latest-scalar-values';
 import { getTaskLogEndpoint } from './routes/get-task-log';
+import { getTaskSingleValueMetricsEndpoint } from './routes/get-task-single-value-metrics';
 import { getTaskPlotsEndpoint } from './routes/get-task-plots';
 import { getVectorMetricsAndVariantsEndpoint } from './routes/get-vector-metrics-and-variants';
 import { multiTaskScalarMetricsIterHistogramEndpoint } from './routes/multi-task-scalar-metrics-iter-histogram';
 import { scalarMetricsIterHistogramEndpoint } from './routes/scalar-metrics-iter-histogram';
+import { scalarMetricsIterRawEndpoint } from './routes/scalar-metrics-iter-raw';
 import { vectorMetricsIterHistogramEndpoint } from './routes/vector-metrics-iter-histogram';
 
 export interface QueryDeps {
@@ -50,6 +52,8 @@ export function createQuery(deps: QueryDeps): Component {
     getTaskLatestScalarValuesEndpoint(routeDeps),
     getScalarMetricsAndVariantsEndpoint(routeDeps),
     getScalarMetricDataEndpoint(routeDeps),
+    getTaskSingleValueMetricsEndpoint(routeDeps),
+    scalarMetricsIterRawEndpoint(routeDeps),
   ];
   const routes = createApiRouter({
     service: 'query',
