@@ -4,9 +4,12 @@
  * tasks, and a 1M-line log (200k in --quick) straight into the schema with INSERT ... SELECT,
  * then measures the query service (its own process, as deployed) endpoint by endpoint: p50/p95
  * of the request, next to the time ClickHouse spent on its statements (the service's
- * query_clickhouse_duration_seconds), which leaves the service's own overhead.
+ * query_clickhouse_duration_seconds), which leaves the service's own overhead. Single values
+ * (get_task_single_value_metrics) and 200,000-point pages of scalar_metrics_iter_raw (pages/s,
+ * MB/s) are also set beside their statements run straight in ClickHouse through @clickhouse/client.
  */
-import { createClickHouse, migrate } from '@trackstream/clickhouse';
+import { createClickHouse, migrate, type ClickHouseClient } from '@trackstream/clickhouse';
+import { MAX_SINGLE_VALUES, metricFilter, rawPageStatement, singleValuesStatement } from '@trackstream/query';
 import { createLogger } from '@trackstream/runtime';
 import type { Benchmark } from './harness';
 import { fixed, int, progress } from './progress';
@@ -16,6 +19,9 @@ import { percentile } from './stats';
 const BIG = 'big-task';
 const METRICS = 50;
 const VARIANTS = 4;
+/** Single values ("Summary", iteration -2147483648) of the big task. */
+const SINGLE_VALUES = 20;
+const RAW_PAGE = 200_000;
 
 interface Probe {
   name: string;
@@ -55,6 +61,12 @@ export const queryBenchmark: Benchmark = {
     }
     await ch.command({
       query: `INSERT INTO scalars (tenant, task, metric, variant, iter, value, timestamp, received_at, version)
+        SELECT 'default', '${BIG}', 'Summary', concat('value_', toString(number)), -2147483648, number / 7,
+               fromUnixTimestamp64Milli(toInt64(1700000000000 + number)), now64(3), 1000000000000 + number
+        FROM numbers(${SINGLE_VALUES})`,
+    });
+    await ch.command({
+      query: `INSERT INTO scalars (tenant, task, metric, variant, iter, value, timestamp, received_at, version)
         SELECT 'default', concat('small-', toString(intDiv(number, 500))), concat('metric_', toString(intDiv(number, 100) % 5)), 'v',
                number % 100 AS iter, ${value}, fromUnixTimestamp64Milli(toInt64(1700000000000 + iter * 1000)), now64(3), number
         FROM numbers(${smallTasks * 500})`,
@@ -80,6 +92,7 @@ export const queryBenchmark: Benchmark = {
       { name: 'multi_task_scalar_metrics_iter_histogram (10 tasks)', endpoint: 'events.multi_task_scalar_metrics_iter_histogram', body: { tasks: tenTasks, samples: 2000 }, targetMs: 300 },
       { name: 'get_task_latest_scalar_values', endpoint: 'events.get_task_latest_scalar_values', body: { task: BIG }, targetMs: 100 },
       { name: 'get_task_log, tail page of 500', endpoint: 'events.get_task_log', body: { task: BIG, from: 'tail', batch_size: 500 }, targetMs: 100 },
+      { name: `get_task_single_value_metrics (${SINGLE_VALUES} values among the 10M points)`, endpoint: 'events.get_task_single_value_metrics', body: { tasks: [BIG] }, targetMs: 100 },
     ];
     const rows: Array<Array<string | number>> = [];
     const results: Record<string, unknown> = { seedSec };
@@ -120,14 +133,76 @@ export const queryBenchmark: Benchmark = {
     rows.push(['download_task_log (whole log, text lines)', `${fixed(dlSec, 2)} s`, '', '', '', '>= 200,000 lines/s', linesPerSec >= 200_000 ? `met (${int(linesPerSec)}/s)` : `MISSED (${int(linesPerSec)}/s)`]);
     progress(`download_task_log: ${int(lines)} lines in ${fixed(dlSec, 2)} s = ${int(linesPerSec)} lines/s`);
 
+    // The same statements straight through @clickhouse/client: the ceiling of each endpoint.
+    const direct: Array<Array<string | number>> = [];
+    const singleMs = await timeStatement(ch, singleValuesStatement(''), { tasks: [BIG], limit: MAX_SINGLE_VALUES }, repeats);
+    const single = results['events.get_task_single_value_metrics'] as { p50: number; meanMs: number };
+    results['get_task_single_value_metrics_direct'] = { meanMs: singleMs.meanMs };
+    direct.push(['get_task_single_value_metrics', fixed(single.p50), fixed(single.meanMs), fixed(singleMs.meanMs), '', '']);
+    progress(`get_task_single_value_metrics: the statement straight in ClickHouse ${fixed(singleMs.meanMs)} ms`);
+
+    // scalar_metrics_iter_raw: the first page of a metric (its 4 variants' points, 200,000 in full
+    // mode) at batch_size 200,000, a different metric each time; pages/s and MB/s as the client
+    // receives them, next to the page statement run straight in ClickHouse.
+    const pagePoints = Math.min(RAW_PAGE, VARIANTS * iters);
+    const rawBody = (i: number) => ({ task: BIG, metric: { metric: `metric_${i % METRICS}`, variants: [] }, key: 'iter', batch_size: RAW_PAGE });
+    const check = JSON.parse(await (await fetch(`${query.url}/events.scalar_metrics_iter_raw`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(rawBody(0)) })).text()) as { data: { returned: number } };
+    if (check.data.returned !== pagePoints) throw new Error(`scalar_metrics_iter_raw: ${check.data.returned} points in the page, expected ${pagePoints}`);
+    const rawMs: number[] = [];
+    let rawBytes = 0;
+    for (let i = 0; i < repeats; i++) {
+      const t1 = performance.now();
+      const r = await fetch(`${query.url}/events.scalar_metrics_iter_raw`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(rawBody(i + 1)) });
+      const bytes = (await r.arrayBuffer()).byteLength;
+      if (r.status !== 200) throw new Error(`scalar_metrics_iter_raw: ${r.status}`);
+      rawMs.push(performance.now() - t1);
+      rawBytes += bytes;
+    }
+    let rawDirectMs = 0;
+    let rawDirectBytes = 0;
+    for (let i = 0; i < repeats; i++) {
+      const filter = metricFilter([{ metric: `metric_${(i + 1) % METRICS}` }]);
+      const t1 = performance.now();
+      const rs = await ch.query({ query: rawPageStatement('iter', filter.sql, false), query_params: { tenant: 'default', task: BIG, limit: RAW_PAGE, ...filter.params }, format: 'JSONEachRow' });
+      rawDirectBytes += Buffer.byteLength(await rs.text());
+      rawDirectMs += performance.now() - t1;
+    }
+    rawMs.sort((a, b) => a - b);
+    const rawSec = rawMs.reduce((a, b) => a + b, 0) / 1000;
+    const raw = {
+      pointsPerPage: pagePoints,
+      p50: percentile(rawMs, 50),
+      p95: percentile(rawMs, 95),
+      pagesPerSec: repeats / rawSec,
+      mbPerSec: rawBytes / 1e6 / rawSec,
+      bytesPerPage: rawBytes / repeats,
+      directMeanMs: rawDirectMs / repeats,
+      directMbPerSec: rawDirectBytes / 1e6 / (rawDirectMs / 1000),
+    };
+    results['scalar_metrics_iter_raw'] = raw;
+    direct.push([
+      `scalar_metrics_iter_raw (${int(pagePoints)} points a page)`,
+      fixed(raw.p50),
+      fixed((rawSec * 1000) / repeats),
+      fixed(raw.directMeanMs),
+      `${fixed(raw.pagesPerSec, 2)} pages/s, ${fixed(raw.mbPerSec)} MB/s (${fixed(raw.bytesPerPage / 1e6, 2)} MB a page)`,
+      `${fixed(1000 / raw.directMeanMs, 2)} pages/s, ${fixed(raw.directMbPerSec)} MB/s of chunk rows`,
+    ]);
+    progress(`scalar_metrics_iter_raw: ${int(pagePoints)} points a page, p50 ${fixed(raw.p50)} ms, ${fixed(raw.pagesPerSec, 2)} pages/s, ${fixed(raw.mbPerSec)} MB/s; the statement straight in ClickHouse ${fixed(raw.directMeanMs)} ms`);
+
     return {
-      params: { iters, metrics: METRICS, variants: VARIANTS, smallTasks, logLines, repeats },
+      params: { iters, metrics: METRICS, variants: VARIANTS, smallTasks, logLines, repeats, singleValues: SINGLE_VALUES, rawPage: RAW_PAGE },
       results,
       tables: [
         {
           title: `Read latency (ms), ${int(METRICS * VARIANTS * iters)} points in the big task, ${repeats} requests each, one at a time`,
           columns: ['endpoint', 'p50', 'p95', 'ClickHouse, mean', 'service overhead, mean', 'target (p95)', ''],
           rows,
+        },
+        {
+          title: `Next to the same statement run straight in ClickHouse (@clickhouse/client, JSONEachRow), ${repeats} requests each, one at a time`,
+          columns: ['endpoint', 'service p50 (ms)', 'service mean (ms)', 'statement in ClickHouse, mean (ms)', 'service throughput', 'statement throughput'],
+          rows: direct,
         },
       ],
       notes: [
@@ -138,6 +213,18 @@ export const queryBenchmark: Benchmark = {
     };
   },
 };
+
+/** Mean time of `query` run `repeats` times straight through the client, its whole result read. */
+async function timeStatement(ch: ClickHouseClient, query: string, params: Record<string, unknown>, repeats: number): Promise<{ meanMs: number }> {
+  let total = 0;
+  for (let i = 0; i < repeats + 2; i++) {
+    const t = performance.now();
+    const rs = await ch.query({ query, query_params: { tenant: 'default', ...params }, format: 'JSONEachRow' });
+    await rs.json();
+    if (i >= 2) total += performance.now() - t; // two warm-up runs, as for the endpoints
+  }
+  return { meanMs: total / repeats };
+}
 
 async function post(url: string, endpoint: string, body: Record<string, unknown>): Promise<void> {
   const res = await fetch(`${url}/${endpoint}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
