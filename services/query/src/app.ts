@@ -15,10 +15,12 @@ import { getScalarMetricsAndVariantsEndpoint } from './routes/get-scalar-metrics
 import { getTaskEventsEndpoint } from './routes/get-task-events';
 import { getTaskLatestScalarValuesEndpoint } from './routes/get-task-latest-scalar-values';
 import { getTaskLogEndpoint } from './routes/get-task-log';
+import { getTaskSingleValueMetricsEndpoint } from './routes/get-task-single-value-metrics';
 import { getTaskPlotsEndpoint } from './routes/get-task-plots';
 import { getVectorMetricsAndVariantsEndpoint } from './routes/get-vector-metrics-and-variants';
 import { multiTaskScalarMetricsIterHistogramEndpoint } from './routes/multi-task-scalar-metrics-iter-histogram';
 import { scalarMetricsIterHistogramEndpoint } from './routes/scalar-metrics-iter-histogram';
+import { scalarMetricsIterRawEndpoint } from './routes/scalar-metrics-iter-raw';
 import { vectorMetricsIterHistogramEndpoint } from './routes/vector-metrics-iter-histogram';
 
 export interface QueryDeps {
@@ -52,6 +54,8 @@ export function createQuery(deps: QueryDeps): Component {
     getScalarMetricsAndVariantsEndpoint(routeDeps),
     getScalarMetricDataEndpoint(routeDeps),
     clearScrollEndpoint(),
+    getTaskSingleValueMetricsEndpoint(routeDeps),
+    scalarMetricsIterRawEndpoint(routeDeps),
   ];
   const routes = createApiRouter({
     service: 'query',

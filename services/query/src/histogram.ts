@@ -1,6 +1,8 @@
-import type { RequestContext } from '@trackstream/api';
+import { chainChunks, type RequestContext } from '@trackstream/api';
 import type { RouteDeps } from './deps';
 import { byteOrder, float } from './events';
+import { chunkJoin, ColumnsWriter, isoTimeToken, valueToken } from './json-columns';
+import { NO_METRIC_FILTER, type MetricFilter } from './metric-filter';
 
 /** One variant's curve: `x` ascending; `y_min`/`y_max` are ours (the reference returns x/y only). */
 export interface Series {
@@ -14,8 +16,30 @@ export interface Series {
 export type HistogramKey = 'iter' | 'timestamp';
 const KEY_SQL: Record<HistogramKey, string> = { iter: 'iter', timestamp: 'toUnixTimestamp64Milli(timestamp)' };
 
+/** The x axes a request may ask for: `iso_time` is the timestamp axis, its x written as ISO time. */
+export type ScalarKey = HistogramKey | 'iso_time';
+
+export function histogramKey(key: ScalarKey): HistogramKey {
+  return key === 'iso_time' ? 'timestamp' : key;
+}
+
+/**
+ * Epoch milliseconds as the reference's `iso_time` x values: Elasticsearch's `strict_date_time`
+ * of the UTC time, `2024-01-01T00:00:00.000Z`.
+ */
+export function isoTime(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+/** A series with its x written as ISO time. */
+export function withIsoTime<S extends { x: number[] }>(series: S): Omit<S, 'x'> & { x: string[] } {
+  return { ...series, x: series.x.map(isoTime) };
+}
+
+const NO_FILTER: MetricFilter = NO_METRIC_FILTER;
+
 /** The SDK's single-value ("Summary") iteration: not a point of any curve. */
-const SUMMARY_ITERATION = -2147483648n;
+export const SUMMARY_ITERATION = -2147483648n;
 
 /** A float column as JSON sends it: a number, or "nan"/"inf"/"-inf". */
 type Float = number | string;
@@ -40,10 +64,10 @@ interface CurveStats extends Curve {
   last_ms: string;
 }
 
-const STATS_SQL = `
+const statsSql = (filter: MetricFilter): string => `
   SELECT task, metric, variant, count() AS n, min(iter) AS first_iter, max(iter) AS last_iter,
          toUnixTimestamp64Milli(min(timestamp)) AS first_ms, toUnixTimestamp64Milli(max(timestamp)) AS last_ms
-  FROM scalars WHERE tenant = {tenant:String} AND task IN {tasks:Array(String)}
+  FROM scalars WHERE tenant = {tenant:String} AND task IN {tasks:Array(String)} ${filter.sql}
   GROUP BY task, metric, variant`;
 
 /** Buckets of `width` keys from `lo`, shared by every curve in `curves`. */
@@ -77,8 +101,10 @@ export async function scalarHistograms(
   samples: number,
   key: HistogramKey,
   add: (task: string, metric: string, variant: string, series: Series) => void,
+  /** Only the curves it selects (the request's `metrics`). */
+  filter: MetricFilter = NO_FILTER,
 ): Promise<void> {
-  const stats = await deps.db.rows<CurveStats>(ctx, STATS_SQL, { tasks });
+  const stats = await deps.db.rows<CurveStats>(ctx, statsSql(filter), { tasks, ...filter.params });
   const { everyPoint, buckets, exact, wholeTasks } = plan(stats, samples, key);
 
   const out: Array<Curve & { series: Series }> = [];
@@ -86,7 +112,7 @@ export async function scalarHistograms(
   if (everyPoint.length > 0) reads.push(readEveryPoint(deps, ctx, everyPoint, key).then((r) => void out.push(...r)));
   if (buckets.length > 0) {
     reads.push(
-      readBuckets(deps, ctx, buckets, key, samples, wholeTasks ? tasks : undefined).then(async ({ curves, recheck }) => {
+      readBuckets(deps, ctx, buckets, key, samples, wholeTasks ? { tasks, filter } : undefined).then(async ({ curves, recheck }) => {
         out.push(...curves);
         if (recheck.length > 0) out.push(...(await readExact(deps, ctx, recheck, key, samples)));
       }),
@@ -144,6 +170,53 @@ function points(key: HistogramKey, where: string): string {
     WHERE tenant = {tenant:String} AND ${where} AND iter != ${SUMMARY_ITERATION}`;
 }
 
+interface ChunkRow {
+  task: string;
+  metric: string;
+  variant: string;
+  col: number;
+  s: string;
+}
+
+/**
+ * `samples` 0 (every point, newer versions): each curve whole, as JSON members streamed from
+ * ClickHouse's rows (a task's curves may hold millions of points, which the service never holds).
+ * `nest` 'variant' writes `"<metric>":{"<variant>":{name: variant, x, y, y_min, y_max}}` (one
+ * task), 'task' `"<metric>":{"<variant>":{"<task>":{name: task, ...}}}`; y_min = y_max = y, one
+ * value per point. The statement runs (and fails) before the first chunk is asked for.
+ */
+export async function streamEveryPoint(
+  deps: RouteDeps,
+  ctx: RequestContext,
+  tasks: readonly string[],
+  key: ScalarKey,
+  nest: 'variant' | 'task',
+  filter: MetricFilter = NO_FILTER,
+): Promise<AsyncIterableIterator<string>> {
+  const x = key === 'iso_time' ? isoTimeToken('p.1') : 'toString(p.1)';
+  const chunks = chunkJoin('cols');
+  const writer = new ColumnsWriter({ columns: ['x', 'y', 'y_min', 'y_max'], nameMember: true });
+  const blocks = await deps.db.stream<ChunkRow, string>(
+    ctx,
+    `SELECT task, metric, variant, ${chunks.col} AS col, ${chunks.s} AS s
+     FROM (
+       SELECT task, metric, variant, arraySort(groupArray((k, iter, value))) AS pts,
+              arrayMap(p -> ${valueToken('p.3')}, pts) AS ys, [arrayMap(p -> ${x}, pts), ys, ys, ys] AS cols
+       FROM (${points(histogramKey(key), `task IN {tasks:Array(String)} ${filter.sql}`)})
+       GROUP BY task, metric, variant
+     )
+     ${chunks.clauses}
+     ORDER BY metric, variant, ${nest === 'task' ? 'task, ' : ''}col, part`,
+    { tasks, ...filter.params },
+    (rows) => {
+      let out = '';
+      for (const r of rows) out += writer.write({ path: nest === 'task' ? [r.metric, r.variant, r.task] : [r.metric, r.variant], col: Number(r.col), s: r.s });
+      return out;
+    },
+  );
+  return chainChunks('', blocks, () => writer.end());
+}
+
 /** Every point of curves known to have fewer than `samples`: x = the key, y = y_min = y_max = the value. */
 async function readEveryPoint(deps: RouteDeps, ctx: RequestContext, curves: readonly Curve[], key: HistogramKey) {
   const params: Record<string, unknown> = {};
@@ -193,15 +266,16 @@ async function readBuckets(
   groups: readonly BucketGroup[],
   key: HistogramKey,
   samples: number,
-  /** The first group reads these tasks whole rather than its list of curves. */
-  firstReadsTasks?: readonly string[],
+  /** The first group reads these tasks whole (what the filter selects of them) rather than its list of curves. */
+  firstReadsTasks?: { tasks: readonly string[]; filter: MetricFilter },
 ) {
   const params: Record<string, unknown> = {};
   const branches = groups.map((g, i) => {
     let where: string;
     if (i === 0 && firstReadsTasks) {
-      params['g0_tasks'] = firstReadsTasks;
-      where = 'task IN {g0_tasks:Array(String)}';
+      Object.assign(params, firstReadsTasks.filter.params);
+      params['g0_tasks'] = firstReadsTasks.tasks;
+      where = `task IN {g0_tasks:Array(String)} ${firstReadsTasks.filter.sql}`;
     } else {
       where = curvesIn(`g${i}`, g.curves, params);
     }

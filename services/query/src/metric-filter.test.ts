@@ -1,41 +1,47 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ApiError } from '@trackstream/api';
-import { FILTER_PARAM_BUDGET, filterKey, logsPass, metricCondition, metricFilter } from './metric-filter';
+import { metricFilter } from './metric-filter';
 
-test('no list, or an empty one, is no filter', () => {
-  for (const none of [undefined, null, []]) {
-    assert.equal(metricFilter(none), undefined);
-    assert.deepEqual(metricCondition(metricFilter(none)), { sql: '', params: {} });
-    assert.equal(filterKey(metricFilter(none)), '');
-  }
+test('no entries filter nothing', () => {
+  for (const none of [undefined, null, []]) assert.deepEqual(metricFilter(none), { sql: '', params: {}, key: '', logs: true });
 });
 
-test('metrics with their variants, a metric named twice keeps its last entry, variants deduplicated', () => {
-  const f = metricFilter([{ metric: 'loss', variants: ['train', 'val', 'train'] }, { metric: 'acc' }, { metric: 'loss', variants: ['test'] }, { metric: '__proto__', variants: null }]);
-  assert.deepEqual(f, { metrics: ['loss', 'acc', '__proto__'], variants: [['test'], [], []] });
-  const c = metricCondition(f);
-  assert.deepEqual(c.params, { filter_metrics: ['loss', 'acc', '__proto__'], filter_variants: [['test'], [], []] });
-  assert.match(c.sql, /^AND metric IN \{filter_metrics:Array\(String\)\}/);
-  // The key tells filters apart (a cursor is scoped to one).
-  assert.notEqual(filterKey(f), filterKey(metricFilter([{ metric: 'loss' }])));
-  assert.equal(filterKey(f), filterKey(metricFilter([{ metric: 'loss', variants: ['test'] }, { metric: 'acc' }, { metric: '__proto__' }])));
+test('whole metrics and chosen variants, bound as parameters', () => {
+  const f = metricFilter([{ metric: 'loss', variants: ['val', 'train', 'val'] }, { metric: 'acc' }, { metric: "it's", variants: [] }], 'p');
+  assert.equal(f.sql, 'AND (metric IN {p_m:Array(String)} OR (metric, variant) IN arrayZip({p_vm:Array(String)}, {p_vv:Array(String)}))');
+  assert.deepEqual(f.params, { p_m: ['acc', "it's"], p_vm: ['loss', 'loss'], p_vv: ['train', 'val'] });
+  // Only one kind of entry: only its term.
+  assert.equal(metricFilter([{ metric: 'a' }]).sql, 'AND (metric IN {mf_m:Array(String)})');
+  assert.equal(metricFilter([{ metric: 'a', variants: ['v'] }]).sql, 'AND ((metric, variant) IN arrayZip({mf_vm:Array(String)}, {mf_vv:Array(String)}))');
 });
 
-test('log lines, which have no metric, pass only a filter asking for the metric ""', () => {
-  assert.equal(logsPass(undefined), true);
-  assert.equal(logsPass(metricFilter([{ metric: 'loss' }])), false);
-  assert.equal(logsPass(metricFilter([{ metric: 'loss' }, { metric: '' }])), true);
-  assert.equal(logsPass(metricFilter([{ metric: '', variants: ['', 'x'] }])), true);
-  assert.equal(logsPass(metricFilter([{ metric: '', variants: ['x'] }])), false);
+test('a metric named twice keeps its last entry; the key does not depend on order', () => {
+  const f = metricFilter([{ metric: 'loss', variants: ['a'] }, { metric: 'loss' }]);
+  assert.deepEqual(f.params, { mf_m: ['loss'] });
+  const g = metricFilter([{ metric: 'loss' }, { metric: 'loss', variants: ['a'] }]);
+  assert.deepEqual(g.params, { mf_vm: ['loss'], mf_vv: ['a'] });
+  assert.notEqual(f.key, g.key);
+  assert.equal(metricFilter([{ metric: 'b' }, { metric: 'a', variants: ['y', 'x'] }]).key, metricFilter([{ metric: 'a', variants: ['x', 'y'] }, { metric: 'b' }]).key);
 });
 
-test('names too long together for one query parameter are a 400/12', () => {
-  const name = 'é'.repeat(16_000); // 32,000 UTF-8 bytes: two fit, escaped, within the budget; three do not
-  assert.ok(metricFilter([{ metric: `${name}1` }]));
-  const refused = (entries: Parameters<typeof metricFilter>[0]) => assert.throws(() => metricFilter(entries), (e: unknown) => e instanceof ApiError && e.status === 400 && e.subcode === 12);
-  refused([{ metric: `${name}1` }, { metric: `${name}2` }]);
-  refused([{ metric: 'm', variants: [`${name}1`, `${name}2`] }]);
-  // Many short names count too.
-  refused(Array.from({ length: FILTER_PARAM_BUDGET / 4 }, (_, i) => ({ metric: String(i) })));
+test('a filter too long to bind as one parameter is 400/12', () => {
+  const long = 'x'.repeat(16_384);
+  const variants = Array.from({ length: 10 }, (_, i) => `v${i}`);
+  // One long metric name repeated for each of its variants: over the parameter size.
+  assert.throws(
+    () => metricFilter([{ metric: long, variants }]),
+    (e: unknown) => e instanceof ApiError && e.status === 400 && e.subcode === 12,
+  );
+  assert.ok(metricFilter([{ metric: long, variants: variants.slice(0, 2) }]).sql.length > 0);
+});
+
+test('metricFilter: log lines (no metric) pass only a filter asking for the metric ""', () => {
+  assert.equal(metricFilter(undefined).logs, true);
+  assert.equal(metricFilter(null).logs, true);
+  assert.equal(metricFilter([{ metric: 'loss' }]).logs, false);
+  assert.equal(metricFilter([{ metric: 'loss' }, { metric: '' }]).logs, true);
+  assert.equal(metricFilter([{ metric: '', variants: ['', 'x'] }]).logs, true);
+  assert.equal(metricFilter([{ metric: '', variants: ['x'] }]).logs, false);
+  assert.equal(metricFilter([{ metric: '', variants: null }]).logs, true);
 });

@@ -31,6 +31,9 @@ export const props = {
   iters: { type: 'integer', minimum: 1, maximum: 4_294_967_295, default: 1 },
   samples: { type: 'integer', minimum: 1, maximum: 6000, default: 2000 },
   key: { type: 'string', enum: ['iter', 'timestamp'], default: 'iter' },
+  /** `samples` of the histograms' newer versions (2.14 on): 0 is every point. */
+  samplesCurrent: { type: 'integer', minimum: 0, maximum: 6000, default: 6000 },
+  keyCurrent: { type: 'string', enum: ['iter', 'timestamp', 'iso_time'], default: 'iter' },
   tasks: { type: 'array', minItems: 1, maxItems: 100, items: { type: 'string' } },
   /**
    * A metric or variant name asked for: bounded so that, escaped, it stays within what ClickHouse

@@ -5,10 +5,12 @@
  * then measures the query service (its own process, as deployed) endpoint by endpoint: p50/p95
  * of the request, next to the time ClickHouse spent on its statements (the service's
  * query_clickhouse_duration_seconds), which leaves the service's own overhead. The get_task_log
- * 2.9 tail page is also set beside its statements run straight through @clickhouse/client.
+ * 2.9 tail page, single values (get_task_single_value_metrics) and 200,000-point pages of
+ * scalar_metrics_iter_raw (pages/s, MB/s) are also set beside their statements run straight in
+ * ClickHouse through @clickhouse/client.
  */
 import { createClickHouse, migrate, type ClickHouseClient } from '@trackstream/clickhouse';
-import { BOUNDARY_LINES, COUNT_LOGS, navigatedPageStatements } from '@trackstream/query';
+import { BOUNDARY_LINES, COUNT_LOGS, MAX_SINGLE_VALUES, metricFilter, navigatedPageStatements, rawPageStatement, singleValuesStatement } from '@trackstream/query';
 import { createLogger } from '@trackstream/runtime';
 import type { Benchmark } from './harness';
 import { fixed, int, progress } from './progress';
@@ -18,6 +20,9 @@ import { percentile } from './stats';
 const BIG = 'big-task';
 const METRICS = 50;
 const VARIANTS = 4;
+/** Single values ("Summary", iteration -2147483648) of the big task. */
+const SINGLE_VALUES = 20;
+const RAW_PAGE = 200_000;
 
 interface Probe {
   name: string;
@@ -59,6 +64,12 @@ export const queryBenchmark: Benchmark = {
     }
     await ch.command({
       query: `INSERT INTO scalars (tenant, task, metric, variant, iter, value, timestamp, received_at, version)
+        SELECT 'default', '${BIG}', 'Summary', concat('value_', toString(number)), -2147483648, number / 7,
+               fromUnixTimestamp64Milli(toInt64(1700000000000 + number)), now64(3), 1000000000000 + number
+        FROM numbers(${SINGLE_VALUES})`,
+    });
+    await ch.command({
+      query: `INSERT INTO scalars (tenant, task, metric, variant, iter, value, timestamp, received_at, version)
         SELECT 'default', concat('small-', toString(intDiv(number, 500))), concat('metric_', toString(intDiv(number, 100) % 5)), 'v',
                number % 100 AS iter, ${value}, fromUnixTimestamp64Milli(toInt64(1700000000000 + iter * 1000)), now64(3), number
         FROM numbers(${smallTasks * 500})`,
@@ -86,6 +97,7 @@ export const queryBenchmark: Benchmark = {
       { name: 'get_task_log 1.7, tail page of 500', endpoint: 'events.get_task_log', version: '1.7', body: { task: BIG, from: 'tail', batch_size: 500 }, targetMs: 100 },
       // The UI console tab's first page: the last 1000 lines, newest first.
       { name: 'get_task_log 2.9, tail page of 1000', endpoint: 'events.get_task_log', version: '2.9', body: { task: BIG, batch_size: TAIL }, targetMs: 100 },
+      { name: `get_task_single_value_metrics (${SINGLE_VALUES} values among the 10M points)`, endpoint: 'events.get_task_single_value_metrics', body: { tasks: [BIG] }, targetMs: 100 },
     ];
     const rows: Array<Array<string | number>> = [];
     const results: Record<string, unknown> = { seedSec };
@@ -112,19 +124,19 @@ export const queryBenchmark: Benchmark = {
 
     // The 2.9 tail page's statements straight through @clickhouse/client, scheduled as the
     // service runs them: the page beside the count, then the rest of the page's last millisecond.
-    const direct = await timeTailStatements(ch, repeats);
-    results['get_task_log 2.9 statements in ClickHouse'] = direct;
+    const tail = await timeTailStatements(ch, repeats);
+    results['get_task_log 2.9 statements in ClickHouse'] = tail;
     const tailRow = rows.findIndex((r) => String(r[0]).startsWith('get_task_log 2.9'));
     rows.splice(tailRow + 1, 0, [
       '  its statements run directly (page ‖ count, then rest)',
-      fixed(direct.p50),
-      fixed(direct.p95),
-      fixed(direct.meanMs),
+      fixed(tail.p50),
+      fixed(tail.p95),
+      fixed(tail.meanMs),
       '',
       '',
-      `page ${fixed(direct.pageMeanMs)}, count ${fixed(direct.countMeanMs)}, rest ${fixed(direct.restMeanMs)} ms`,
+      `page ${fixed(tail.pageMeanMs)}, count ${fixed(tail.countMeanMs)}, rest ${fixed(tail.restMeanMs)} ms`,
     ]);
-    progress(`get_task_log 2.9 statements directly: p50 ${fixed(direct.p50)} ms, p95 ${fixed(direct.p95)} ms (page ${fixed(direct.pageMeanMs)}, count ${fixed(direct.countMeanMs)}, rest ${fixed(direct.restMeanMs)} ms)`);
+    progress(`get_task_log 2.9 statements directly: p50 ${fixed(tail.p50)} ms, p95 ${fixed(tail.p95)} ms (page ${fixed(tail.pageMeanMs)}, count ${fixed(tail.countMeanMs)}, rest ${fixed(tail.restMeanMs)} ms)`);
 
     // download_task_log: the whole log, streamed; lines/s as the client receives them.
     const t = performance.now();
@@ -143,14 +155,76 @@ export const queryBenchmark: Benchmark = {
     rows.push(['download_task_log (whole log, text lines)', `${fixed(dlSec, 2)} s`, '', '', '', '>= 200,000 lines/s', linesPerSec >= 200_000 ? `met (${int(linesPerSec)}/s)` : `MISSED (${int(linesPerSec)}/s)`]);
     progress(`download_task_log: ${int(lines)} lines in ${fixed(dlSec, 2)} s = ${int(linesPerSec)} lines/s`);
 
+    // The same statements straight through @clickhouse/client: the ceiling of each endpoint.
+    const direct: Array<Array<string | number>> = [];
+    const singleMs = await timeStatement(ch, singleValuesStatement(''), { tasks: [BIG], limit: MAX_SINGLE_VALUES }, repeats);
+    const single = results['events.get_task_single_value_metrics'] as { p50: number; meanMs: number };
+    results['get_task_single_value_metrics_direct'] = { meanMs: singleMs.meanMs };
+    direct.push(['get_task_single_value_metrics', fixed(single.p50), fixed(single.meanMs), fixed(singleMs.meanMs), '', '']);
+    progress(`get_task_single_value_metrics: the statement straight in ClickHouse ${fixed(singleMs.meanMs)} ms`);
+
+    // scalar_metrics_iter_raw: the first page of a metric (its 4 variants' points, 200,000 in full
+    // mode) at batch_size 200,000, a different metric each time; pages/s and MB/s as the client
+    // receives them, next to the page statement run straight in ClickHouse.
+    const pagePoints = Math.min(RAW_PAGE, VARIANTS * iters);
+    const rawBody = (i: number) => ({ task: BIG, metric: { metric: `metric_${i % METRICS}`, variants: [] }, key: 'iter', batch_size: RAW_PAGE });
+    const check = JSON.parse(await (await fetch(`${query.url}/events.scalar_metrics_iter_raw`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(rawBody(0)) })).text()) as { data: { returned: number } };
+    if (check.data.returned !== pagePoints) throw new Error(`scalar_metrics_iter_raw: ${check.data.returned} points in the page, expected ${pagePoints}`);
+    const rawMs: number[] = [];
+    let rawBytes = 0;
+    for (let i = 0; i < repeats; i++) {
+      const t1 = performance.now();
+      const r = await fetch(`${query.url}/events.scalar_metrics_iter_raw`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(rawBody(i + 1)) });
+      const bytes = (await r.arrayBuffer()).byteLength;
+      if (r.status !== 200) throw new Error(`scalar_metrics_iter_raw: ${r.status}`);
+      rawMs.push(performance.now() - t1);
+      rawBytes += bytes;
+    }
+    let rawDirectMs = 0;
+    let rawDirectBytes = 0;
+    for (let i = 0; i < repeats; i++) {
+      const filter = metricFilter([{ metric: `metric_${(i + 1) % METRICS}` }]);
+      const t1 = performance.now();
+      const rs = await ch.query({ query: rawPageStatement('iter', filter.sql, false), query_params: { tenant: 'default', task: BIG, limit: RAW_PAGE, ...filter.params }, format: 'JSONEachRow' });
+      rawDirectBytes += Buffer.byteLength(await rs.text());
+      rawDirectMs += performance.now() - t1;
+    }
+    rawMs.sort((a, b) => a - b);
+    const rawSec = rawMs.reduce((a, b) => a + b, 0) / 1000;
+    const raw = {
+      pointsPerPage: pagePoints,
+      p50: percentile(rawMs, 50),
+      p95: percentile(rawMs, 95),
+      pagesPerSec: repeats / rawSec,
+      mbPerSec: rawBytes / 1e6 / rawSec,
+      bytesPerPage: rawBytes / repeats,
+      directMeanMs: rawDirectMs / repeats,
+      directMbPerSec: rawDirectBytes / 1e6 / (rawDirectMs / 1000),
+    };
+    results['scalar_metrics_iter_raw'] = raw;
+    direct.push([
+      `scalar_metrics_iter_raw (${int(pagePoints)} points a page)`,
+      fixed(raw.p50),
+      fixed((rawSec * 1000) / repeats),
+      fixed(raw.directMeanMs),
+      `${fixed(raw.pagesPerSec, 2)} pages/s, ${fixed(raw.mbPerSec)} MB/s (${fixed(raw.bytesPerPage / 1e6, 2)} MB a page)`,
+      `${fixed(1000 / raw.directMeanMs, 2)} pages/s, ${fixed(raw.directMbPerSec)} MB/s of chunk rows`,
+    ]);
+    progress(`scalar_metrics_iter_raw: ${int(pagePoints)} points a page, p50 ${fixed(raw.p50)} ms, ${fixed(raw.pagesPerSec, 2)} pages/s, ${fixed(raw.mbPerSec)} MB/s; the statement straight in ClickHouse ${fixed(raw.directMeanMs)} ms`);
+
     return {
-      params: { iters, metrics: METRICS, variants: VARIANTS, smallTasks, logLines, repeats },
+      params: { iters, metrics: METRICS, variants: VARIANTS, smallTasks, logLines, repeats, singleValues: SINGLE_VALUES, rawPage: RAW_PAGE },
       results,
       tables: [
         {
           title: `Read latency (ms), ${int(METRICS * VARIANTS * iters)} points in the big task, ${repeats} requests each, one at a time`,
           columns: ['endpoint', 'p50', 'p95', 'ClickHouse, mean', 'service overhead, mean', 'target (p95)', ''],
           rows,
+        },
+        {
+          title: `Next to the same statement run straight in ClickHouse (@clickhouse/client, JSONEachRow), ${repeats} requests each, one at a time`,
+          columns: ['endpoint', 'service p50 (ms)', 'service mean (ms)', 'statement in ClickHouse, mean (ms)', 'service throughput', 'statement throughput'],
+          rows: direct,
         },
       ],
       notes: [
@@ -198,6 +272,18 @@ async function timeTailStatements(ch: ClickHouseClient, repeats: number) {
     restMeanMs: mean(runs.map((r) => r.rest)),
     lines: runs[0]?.lines ?? 0,
   };
+}
+
+/** Mean time of `query` run `repeats` times straight through the client, its whole result read. */
+async function timeStatement(ch: ClickHouseClient, query: string, params: Record<string, unknown>, repeats: number): Promise<{ meanMs: number }> {
+  let total = 0;
+  for (let i = 0; i < repeats + 2; i++) {
+    const t = performance.now();
+    const rs = await ch.query({ query, query_params: { tenant: 'default', ...params }, format: 'JSONEachRow' });
+    await rs.json();
+    if (i >= 2) total += performance.now() - t; // two warm-up runs, as for the endpoints
+  }
+  return { meanMs: total / repeats };
 }
 
 async function post(url: string, endpoint: string, body: Record<string, unknown>): Promise<void> {

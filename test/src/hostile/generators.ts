@@ -101,9 +101,13 @@ export function validBody(endpoint: EndpointName, task = FUZZ_TASK): Record<stri
     case 'events.vector_metrics_iter_histogram':
       return { task, metric: 'vec', variant: 'v' };
     case 'events.scalar_metrics_iter_histogram':
-      return { task, samples: 10, key: 'iter' };
+      return { task, samples: 10, key: 'iter', metrics: [{ metric: 'loss', variants: ['train'] }] };
     case 'events.multi_task_scalar_metrics_iter_histogram':
-      return { tasks: [task, 'other-task'], samples: 10, key: 'timestamp' };
+      return { tasks: [task, 'other-task'], samples: 10, key: 'timestamp', metrics: [{ metric: 'loss' }] };
+    case 'events.get_task_single_value_metrics':
+      return { tasks: [task, 'other-task'], metrics: [{ metric: 'Summary', variants: ['score'] }] };
+    case 'events.scalar_metrics_iter_raw':
+      return { task, metric: { metric: 'loss', variants: ['train'] }, key: 'iter', batch_size: 5, count_total: true, scroll_id: null };
     case 'events.get_scalar_metric_data':
       return { task, metric: 'loss', scroll_id: null, batch_size: 5 };
     case 'events.get_vector_metrics_and_variants':
@@ -160,8 +164,10 @@ export const FIELDS: Record<EndpointName, readonly string[]> = {
   'events.get_multi_task_plots': ['tasks', 'iters', 'scroll_id', 'batch_size', 'no_scroll', 'last_iters_per_task_metric', 'metrics'],
   'events.get_vector_metrics_and_variants': ['task'],
   'events.vector_metrics_iter_histogram': ['task', 'metric', 'variant'],
-  'events.scalar_metrics_iter_histogram': ['task', 'samples', 'key'],
-  'events.multi_task_scalar_metrics_iter_histogram': ['tasks', 'samples', 'key'],
+  'events.scalar_metrics_iter_histogram': ['task', 'samples', 'key', 'metrics'],
+  'events.multi_task_scalar_metrics_iter_histogram': ['tasks', 'samples', 'key', 'metrics'],
+  'events.get_task_single_value_metrics': ['tasks', 'metrics'],
+  'events.scalar_metrics_iter_raw': ['task', 'metric', 'key', 'batch_size', 'count_total', 'scroll_id'],
   'events.get_task_latest_scalar_values': ['task'],
   'events.get_scalar_metrics_and_variants': ['task'],
   'events.get_scalar_metric_data': ['task', 'metric', 'scroll_id', 'batch_size'],

@@ -228,8 +228,38 @@ test('hostile task, metric, variant, key, message and worker names read back exa
       [task, name, name, v2],
       [task, name, name, v1],
     ]);
+    const raw = await ok('events.scalar_metrics_iter_raw', { task, metric: { metric: name, variants: [name] }, count_total: true });
+    if (raw) expectEqual(f, `scalar_metrics_iter_raw: ${w}`, raw, { variants: { [name]: { y: [v1, v2], iter: [0, 1] } }, returned: 2, total: 2, scroll_id: raw['scroll_id'] });
+    if (index % 3 === 2) {
+      // Streamed answers (every point), the names as keys and filters.
+      const iso = (ms: number) => new Date(ms).toISOString();
+      const t = T0 + index * 10;
+      const every = await ok('events.scalar_metrics_iter_histogram', { task, samples: 0, key: 'iso_time', metrics: [{ metric: name, variants: [name] }] });
+      if (every) {
+        const series = (every as Record<string, Record<string, { name: string; x: string[]; y: number[] }>>)[name]?.[name];
+        expectEqual(f, `scalar_metrics_iter_histogram samples 0: ${w}`, [Object.keys(every), series?.name, series?.x, series?.y], [[name], name, [iso(t), iso(t + 1)], [v1, v2]]);
+      }
+      const everyMulti = await ok('events.multi_task_scalar_metrics_iter_histogram', { tasks: [task], samples: 0 });
+      if (everyMulti) {
+        const m = (everyMulti['metrics'] as Record<string, Record<string, Record<string, { name: string; x: number[]; y: number[] }>>>)[name]?.[name];
+        expectEqual(f, `multi_task_scalar_metrics_iter_histogram samples 0: ${w}`, [m && Object.keys(m), m?.[task]?.name, m?.[task]?.x, m?.[task]?.y], [[task], task, [0, 1], [v1, v2]]);
+      }
+    }
     // Paging with hostile names inside the cursor (for a third of the names): one row per page, every row once.
     if (index % 3 !== 1) return;
+    const rawPages: unknown[] = [];
+    let rawScroll: string | undefined;
+    for (let i = 0; i < 5; i++) {
+      const page = await ok('events.scalar_metrics_iter_raw', { task, metric: { metric: name }, batch_size: 1, ...(rawScroll ? { scroll_id: rawScroll } : {}) });
+      const variants = (page?.['variants'] as Record<string, { y: number[]; iter: number[] }> | undefined) ?? {};
+      if (Object.keys(variants).length === 0) break;
+      rawPages.push(...Object.entries(variants).map(([v, cols]) => [v, cols.iter, cols.y]));
+      rawScroll = page?.['scroll_id'] as string;
+    }
+    expectEqual(f, `scalar_metrics_iter_raw pages: ${w}`, rawPages, [
+      [name, [0], [v1]],
+      [name, [1], [v2]],
+    ]);
     let scroll: string | undefined;
     const paged: unknown[] = [];
     for (let i = 0; i < 10; i++) {
@@ -257,12 +287,18 @@ test('hostile strings in every string parameter: empty results or clear 400s, ne
     requests.push({ endpoint: 'events.vector_metrics_iter_histogram', body: { task: VICTIM, metric: h, variant: VICTIM_METRIC }, expect: 'empty' });
     requests.push({ endpoint: 'events.vector_metrics_iter_histogram', body: { task: VICTIM, metric: VICTIM_METRIC, variant: h }, expect: 'empty' });
     requests.push({ endpoint: 'events.get_scalar_metric_data', body: { task: VICTIM, metric: h }, expect: 'empty' });
+    requests.push({ endpoint: 'events.scalar_metrics_iter_raw', body: { task: VICTIM, metric: { metric: h }, count_total: true }, expect: 'empty' });
+    requests.push({ endpoint: 'events.scalar_metrics_iter_raw', body: { task: VICTIM, metric: { metric: VICTIM_METRIC, variants: [h] } }, expect: 'empty' });
+    requests.push({ endpoint: 'events.scalar_metrics_iter_histogram', body: { task: VICTIM, samples: i % 2 === 0 ? 0 : 10, metrics: [{ metric: h }, { metric: VICTIM_METRIC, variants: [h] }] }, expect: 'empty' });
+    requests.push({ endpoint: 'events.multi_task_scalar_metrics_iter_histogram', body: { tasks: [VICTIM], samples: i % 2 === 0 ? 10 : 0, metrics: [{ metric: h }] }, expect: 'empty' });
+    requests.push({ endpoint: 'events.get_task_single_value_metrics', body: { tasks: [VICTIM], metrics: [{ metric: h, variants: [h] }] }, expect: 'empty' });
     // Unknown (or invalid) task ids, alone or beside the victim in tasks[].
     for (const endpoint of rotate(['events.debug_images', 'events.get_task_log', 'events.get_task_events', 'events.get_task_plots', 'events.get_vector_metrics_and_variants', 'events.scalar_metrics_iter_histogram', 'events.get_task_latest_scalar_values', 'events.get_scalar_metrics_and_variants', 'events.download_task_log'], i, 4)) {
       requests.push({ endpoint, body: { task: unknownTask }, expect: 'task' });
     }
     requests.push({ endpoint: 'events.get_scalar_metric_data', body: { task: unknownTask, metric: h }, expect: 'task' });
     requests.push({ endpoint: 'events.vector_metrics_iter_histogram', body: { task: unknownTask, metric: h, variant: h }, expect: 'task' });
+    requests.push({ endpoint: 'events.scalar_metrics_iter_raw', body: { task: unknownTask, metric: { metric: h } }, expect: 'task' });
     requests.push({ endpoint: 'events.get_multi_task_plots', body: { tasks: [VICTIM, unknownTask] }, expect: 'victim-only' });
     requests.push({ endpoint: 'events.multi_task_scalar_metrics_iter_histogram', body: { tasks: [VICTIM, unknownTask] }, expect: 'victim-only' });
     // Enumerations never match a hostile string.
@@ -277,12 +313,14 @@ test('hostile strings in every string parameter: empty results or clear 400s, ne
     requests.push({ endpoint: 'events.get_multi_task_plots', body: { tasks: [VICTIM], metrics: [{ metric: h }] }, expect: 'empty' });
     requests.push({ endpoint: 'events.scalar_metrics_iter_histogram', body: { task: VICTIM, key: h }, expect: 'enum' });
     requests.push({ endpoint: 'events.multi_task_scalar_metrics_iter_histogram', body: { tasks: [VICTIM], key: h }, expect: 'enum' });
+    requests.push({ endpoint: 'events.scalar_metrics_iter_raw', body: { task: VICTIM, metric: { metric: VICTIM_METRIC }, key: h }, expect: 'enum' });
     requests.push({ endpoint: 'events.download_task_log', body: { task: VICTIM, line_type: h }, expect: 'enum' });
     // Cursors: a hostile string is never a valid one.
     for (const endpoint of rotate(['events.debug_images', 'v1.7/events.get_task_log', 'events.get_task_events', 'events.get_task_plots', 'events.get_scalar_metric_data'], i, 2)) {
       requests.push({ endpoint, body: { task: VICTIM, metric: VICTIM_METRIC, scroll_id: h }, expect: 'scroll' });
     }
     requests.push({ endpoint: 'events.get_multi_task_plots', body: { tasks: [VICTIM], scroll_id: h }, expect: 'scroll' });
+    requests.push({ endpoint: 'events.scalar_metrics_iter_raw', body: { task: VICTIM, metric: { metric: VICTIM_METRIC }, scroll_id: h }, expect: 'scroll' });
     // A line format is literal text with {placeholders}: rendered as such, or 400/12.
     requests.push({ endpoint: 'events.download_task_log', body: { task: VICTIM, line_type: 'text', line_format: h }, expect: 'format' });
     requests.push({ endpoint: 'events.download_task_log', body: { task: VICTIM, line_type: 'text', line_format: `${h}{msg}${h}` }, expect: 'format' });
@@ -304,6 +342,10 @@ test('hostile strings in every string parameter: empty results or clear 400s, ne
       case 'events.get_vector_metrics_and_variants':
       case 'events.get_task_latest_scalar_values':
         return (d['metrics'] as unknown[]).length === 0;
+      case 'events.scalar_metrics_iter_raw':
+        return Object.keys(d['variants'] as object).length === 0 && d['returned'] === 0;
+      case 'events.get_task_single_value_metrics':
+        return (d['tasks'] as unknown[]).length === 0;
       default:
         return Object.keys((d['metrics'] as object | undefined) ?? d).length === 0;
     }
@@ -403,6 +445,32 @@ test('lone surrogates are stored as U+FFFD, and asking with them finds those row
   const e = parseJson(r.body.toString(), 100) as Envelope;
   assert.equal(r.status, 200);
   assert.deepEqual((e.data['events'] as Array<{ metric: string; value: number }>).map((x) => [x.metric, x.value]), [['lone\ufffdsurrogate', 5]]);
+});
+
+test('hostile names as single values read back exactly, own tenant only', async () => {
+  const f = new Findings();
+  runs.push(f);
+  const single = (s: Seeded, tenantB: boolean) => ({
+    type: 'training_stats_scalar',
+    task: `single-${s.index}`,
+    iter: -2147483648,
+    timestamp: T0 + s.index,
+    metric: s.name,
+    variant: tenantB ? `${B_MARK} ${s.name}` : s.name,
+    value: tenantB ? -1 : s.index + 0.125,
+  });
+  await addAll(SEEDED.map((s) => single(s, false)), TENANT_A.headers);
+  await addAll(SEEDED.map((s) => single(s, true)), TENANT_B.headers);
+  await p.waitForCount("SELECT count() FROM scalars FINAL WHERE startsWith(task, 'single-')", SEEDED.length * 2, {}, 60_000);
+  const groups: Seeded[][] = [];
+  for (let i = 0; i < SEEDED.length; i += 50) groups.push(SEEDED.slice(i, i + 50));
+  await pool(groups, 4, async (group) => {
+    const tasks = group.map((s) => `single-${s.index}`);
+    const { e } = await read(f, 'single-values', 'events.get_task_single_value_metrics', { tasks: [...tasks].reverse() });
+    const want = [...group].reverse().map((s) => ({ task: `single-${s.index}`, task_name: `single-${s.index}`, values: [{ metric: s.name, variant: s.name, value: s.index + 0.125, timestamp: T0 + s.index }] }));
+    expectEqual(f, `get_task_single_value_metrics: ${tasks[0]}..`, e?.data, { tasks: want });
+  });
+  f.assertNone(`hostile single values (seed ${SEED})`);
 });
 
 test("deletes with hostile task ids remove the caller's rows only", async () => {

@@ -6,6 +6,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startPipeline, type Pipeline } from '../helpers/pipeline';
+import { assertSeries, expectedSeries as expected, range, type Series as SeriesOf } from './scalar-series';
 import { T0, api, assertError, mean, scalar, tamper, vector, type Api } from './support';
 
 let p: Pipeline;
@@ -13,6 +14,8 @@ let c: Api;
 const A = 'task-a';
 const B = 'task-b';
 const SUMMARY = -2147483648;
+/** What this file tests is the 2.1 API: the current versions are tested in scalars-current. */
+const V21 = { version: '2.1' };
 
 const lossTrain = (i: number): number => Math.sin(i / 7) * 10 - i / 10; // negatives, zero-crossings
 const accTop1 = (i: number): number => (i === 42 ? NaN : i % 17 === 0 ? 1000 : i / 150); // a NaN and spikes
@@ -44,58 +47,10 @@ after(async () => {
   await p?.stop();
 });
 
-interface Series {
-  name: string;
-  x: number[];
-  y: number[];
-  y_min: number[];
-  y_max: number[];
-}
-
-/** The contract's down-sampling, point by point. */
-function expected(points: Array<[key: number, value: number]>, samples: number, name: string): Series {
-  const sorted = [...points].sort((a, b) => a[0] - b[0]);
-  if (sorted.length < samples) {
-    return { name, x: sorted.map(([k]) => k), y: sorted.map(([, v]) => v), y_min: sorted.map(([, v]) => v), y_max: sorted.map(([, v]) => v) };
-  }
-  const lo = sorted[0]![0];
-  const hi = sorted.at(-1)![0];
-  const width = Math.ceil((hi - lo + 1) / samples);
-  const buckets = new Map<number, number[]>();
-  for (const [k, v] of sorted) {
-    const b = Math.floor((k - lo) / width);
-    buckets.set(b, [...(buckets.get(b) ?? []), v]);
-  }
-  const out: Series = { name, x: [], y: [], y_min: [], y_max: [] };
-  for (const [b, vs] of buckets) {
-    const numbers = vs.filter((v) => !Number.isNaN(v));
-    out.x.push(lo + b * width);
-    out.y.push(vs.some(Number.isNaN) ? NaN : mean(vs));
-    out.y_min.push(numbers.length ? Math.min(...numbers) : NaN);
-    out.y_max.push(numbers.length ? Math.max(...numbers) : NaN);
-  }
-  return out;
-}
-
-/** Equal series, floats to 1e-9 relative, NaN equal to NaN. */
-function assertSeries(actual: Series | undefined, want: Series, what: string): void {
-  assert.ok(actual, `${what}: missing`);
-  assert.equal(actual.name, want.name, what);
-  assert.deepEqual(actual.x, want.x, `${what}: x`);
-  for (const k of ['y', 'y_min', 'y_max'] as const) {
-    assert.equal(actual[k].length, want[k].length, `${what}: ${k} length`);
-    want[k].forEach((w, i) => {
-      const a = actual[k][i] as number;
-      if (Number.isNaN(w)) assert.ok(Number.isNaN(a), `${what}: ${k}[${i}] = ${a}, want NaN`);
-      else assert.ok(Math.abs(a - w) <= 1e-9 * Math.max(1, Math.abs(w)), `${what}: ${k}[${i}] = ${a}, want ${w}`);
-    });
-  }
-}
-
-const range = (n: number, f: (i: number) => number): Array<[number, number]> => Array.from({ length: n }, (_, i) => [i, f(i)]);
+type Series = SeriesOf<number>;
 
 test('scalar_metrics_iter_histogram: 100 iterations in 10 buckets of 10, means and extremes', async () => {
-  const r = await c.call<Record<string, Record<string, Series>>>('events.scalar_metrics_iter_histogram', { task: A, samples: 10 });
+  const r = await c.call<Record<string, Record<string, Series>>>('events.scalar_metrics_iter_histogram', { task: A, samples: 10 }, V21);
   assert.equal(r.status, 200);
   assert.deepEqual(Object.keys(r.data).sort(), ['acc', 'loss', 'neg']);
   const train = r.data['loss']?.['train'];
@@ -110,7 +65,7 @@ test('scalar_metrics_iter_histogram: 100 iterations in 10 buckets of 10, means a
 });
 
 test('scalar_metrics_iter_histogram: a NaN is never averaged away, spikes stay visible', async () => {
-  const r = await c.call<Record<string, Record<string, Series>>>('events.scalar_metrics_iter_histogram', { task: A, samples: 10 });
+  const r = await c.call<Record<string, Record<string, Series>>>('events.scalar_metrics_iter_histogram', { task: A, samples: 10 }, V21);
   const top1 = r.data['acc']?.['top1'];
   // 150 iterations, width 15: the bucket [30, 45) holds iteration 42's NaN and iteration 34's spike.
   assert.deepEqual(top1?.x, [0, 15, 30, 45, 60, 75, 90, 105, 120, 135]);
@@ -119,21 +74,21 @@ test('scalar_metrics_iter_histogram: a NaN is never averaged away, spikes stay v
   assert.equal(top1?.y_min[2], 30 / 150);
   assertSeries(top1, expected(range(150, accTop1), 10, 'top1'), 'acc/top1');
   // NaN travels as a bare NaN token, as Python writes it.
-  const text = await (await c.fetch('events.scalar_metrics_iter_histogram', { task: A, samples: 10 })).text();
+  const text = await (await c.fetch('events.scalar_metrics_iter_histogram', { task: A, samples: 10 }, V21)).text();
   assert.match(text, /[[,]NaN[,\]]/);
 });
 
 test('scalar_metrics_iter_histogram: defaults (samples 2000, key iter), every sample count, key timestamp', async () => {
-  const all = await c.call<Record<string, Record<string, Series>>>('events.scalar_metrics_iter_histogram', { task: A });
+  const all = await c.call<Record<string, Record<string, Series>>>('events.scalar_metrics_iter_histogram', { task: A }, V21);
   assertSeries(all.data['loss']?.['train'], expected(range(100, lossTrain), 2000, 'train'), 'default samples');
   for (const samples of [1, 3, 99, 100, 101, 149, 150, 6000]) {
-    const r = await c.call<Record<string, Record<string, Series>>>('events.scalar_metrics_iter_histogram', { task: A, samples });
+    const r = await c.call<Record<string, Record<string, Series>>>('events.scalar_metrics_iter_histogram', { task: A, samples }, V21);
     assertSeries(r.data['loss']?.['train'], expected(range(100, lossTrain), samples, 'train'), `samples ${samples}`);
     assertSeries(r.data['acc']?.['top1'], expected(range(150, accTop1), samples, 'top1'), `samples ${samples}`);
   }
   // Timestamps are T0 + iter (ms); the Summary value's timestamp is not a point either.
   for (const samples of [7, 2000]) {
-    const r = await c.call<Record<string, Record<string, Series>>>('events.scalar_metrics_iter_histogram', { task: A, samples, key: 'timestamp' });
+    const r = await c.call<Record<string, Record<string, Series>>>('events.scalar_metrics_iter_histogram', { task: A, samples, key: 'timestamp' }, V21);
     assertSeries(r.data['loss']?.['train'], expected(range(100, lossTrain).map(([i, v]) => [T0 + i, v]), samples, 'train'), `timestamp, samples ${samples}`);
   }
 });
@@ -142,7 +97,7 @@ test('multi_task_scalar_metrics_iter_histogram: per task, name = task id, unknow
   const r = await c.call<{ metrics: Record<string, Record<string, Record<string, Series>>> }>('events.multi_task_scalar_metrics_iter_histogram', {
     tasks: [A, B, 'no-such-task', A],
     samples: 10,
-  });
+  }, V21);
   assert.equal(r.status, 200);
   const train = r.data.metrics['loss']?.['train'];
   assert.deepEqual(Object.keys(train ?? {}).sort(), [A, B]);
@@ -152,7 +107,7 @@ test('multi_task_scalar_metrics_iter_histogram: per task, name = task id, unknow
   const byTime = await c.call<{ metrics: Record<string, Record<string, Record<string, Series>>> }>('events.multi_task_scalar_metrics_iter_histogram', {
     tasks: [B],
     key: 'timestamp',
-  });
+  }, V21);
   assertSeries(byTime.data.metrics['loss']?.['train']?.[B], expected(Array.from({ length: 30 }, (_, i) => [T0 + i * 3, lossB(i * 3)]), 2000, B), 'by timestamp');
 });
 
@@ -271,7 +226,7 @@ test('last write wins: a re-reported value replaces the old one everywhere', asy
   const l = await latest();
   assert.equal(l?.last_value, -40);
   assert.ok(Number.isNaN(l?.last_100_value), 'the NaN re-report is counted: the mean is NaN');
-  const h = await c.call<Record<string, Record<string, Series>>>('events.scalar_metrics_iter_histogram', { task: D });
+  const h = await c.call<Record<string, Record<string, Series>>>('events.scalar_metrics_iter_histogram', { task: D }, V21);
   assertSeries(h.data['m']?.['v'], expected([[0, 0], [1, 1], [2, NaN], [3, 3], [4, -40]], 2000, 'v'), 'after re-report');
   const data = await c.call<{ events: Array<{ iter: number; value: number }>; total: number }>('events.get_scalar_metric_data', { task: D, metric: 'm' });
   assert.equal(data.data.total, 5);
@@ -326,7 +281,7 @@ test('bad parameters: 400/12, missing fields 400/11, bad task ids 400/101', asyn
     ['events.get_scalar_metric_data', { task: A, metric: 'loss', scroll_id: 'garbage' }, 1104],
   ];
   for (const [endpoint, body, subcode] of cases) {
-    const r = await c.call(endpoint, body);
+    const r = await c.call(endpoint, body, V21);
     assertError(r, 400, subcode, `${endpoint} ${JSON.stringify(body).slice(0, 80)}`);
   }
   // The query string works too (the SDK may send parameters there).
@@ -364,7 +319,7 @@ test('curve statistics only guide the reads: unmerged re-reports, a re-reported 
     await c.addBatch(again);
     await p.waitForCount('SELECT count() FROM scalars WHERE task = {task:String}', first.length + again.length, { task: E });
 
-    const h = await c.call<Record<string, Record<string, Series>>>('events.scalar_metrics_iter_histogram', { task: E, samples: 10 });
+    const h = await c.call<Record<string, Record<string, Series>>>('events.scalar_metrics_iter_histogram', { task: E, samples: 10 }, V21);
     assertSeries(h.data['few']?.['v'], expected(FEW.map((i) => [i, i % 2 === 0 ? 100 + i : i]), 10, 'v'), 'few points');
     // Curves of every range, read by one branch each; 'dense' holds most points, so its branch reads the task whole.
     assertSeries(h.data['dense']?.['b'], expected(Array.from({ length: 1200 }, (_, i) => [i, i]), 10, 'b'), 'dense');
@@ -372,7 +327,7 @@ test('curve statistics only guide the reads: unmerged re-reports, a re-reported 
     assertSeries(h.data['uneven']?.['v'], expected(uneven, 10, 'v'), 'uneven');
     assert.deepEqual(Object.keys(h.data).sort(), ['dense', 'dup', 'few', 'moved', 'uneven']);
     assert.deepEqual(Object.keys(h.data['dense'] ?? {}), ['a', 'b', 'c']);
-    const byTime = await c.call<Record<string, Record<string, Series>>>('events.scalar_metrics_iter_histogram', { task: E, samples: 10, key: 'timestamp' });
+    const byTime = await c.call<Record<string, Record<string, Series>>>('events.scalar_metrics_iter_histogram', { task: E, samples: 10, key: 'timestamp' }, V21);
     assertSeries(
       byTime.data['moved']?.['v'],
       expected(Array.from({ length: 20 }, (_, i) => (i === 0 ? [T0 + 100, -5] : [T0 + i, i])), 10, 'v'),

@@ -27,6 +27,8 @@ const eventsOf = (task: string, mark: string) => [
   image(task, `img-${mark}`, `v-${mark}`, 1),
   plot(task, `plot-${mark}`, `v-${mark}`, 1),
   vector(task, `vec-${mark}`, `v-${mark}`, 1, [1]),
+  // A single value (the SDK's Summary iteration).
+  scalar(task, 'Summary', `single-${mark}`, -2147483648, 7),
 ];
 
 before(async () => {
@@ -65,6 +67,10 @@ const reads = (task: string, mark: string): Array<[string, Record<string, unknow
   ['events.get_task_latest_scalar_values', { task }],
   ['events.get_scalar_metrics_and_variants', { task }],
   ['events.get_scalar_metric_data', { task, metric: `loss-${mark}` }],
+  ['events.get_task_single_value_metrics', { tasks: [task] }],
+  ['events.scalar_metrics_iter_raw', { task, metric: { metric: `loss-${mark}` }, count_total: true }],
+  // Streamed (every point): the same tenant filter.
+  ['events.scalar_metrics_iter_histogram', { task, samples: 0 }],
 ];
 
 test('every read endpoint answers with the caller tenant\'s events only', async () => {
@@ -75,13 +81,14 @@ test('every read endpoint answers with the caller tenant\'s events only', async 
     const seen = new Set<string>();
     for (const [endpoint, body] of reads(SHARED, mine)) {
       const r = await client.call(endpoint, body);
+      const name = `${endpoint} ${JSON.stringify(body)}`;
       assert.equal(r.status, 200, `${endpoint}: ${r.msg}`);
       // The cursor is base64url: it may spell "-A" by chance, so it is left out of the search.
       const text = JSON.stringify({ ...r.data, scroll_id: undefined });
       assert.ok(!text.includes(`-${theirs}`) && !text.includes(`from ${theirs}`), `${mine} sees ${theirs}'s data via ${endpoint}: ${text.slice(0, 300)}`);
-      if (text.includes(`-${mine}`) || text.includes(`from ${mine}`)) seen.add(endpoint);
+      if (text.includes(`-${mine}`) || text.includes(`from ${mine}`)) seen.add(name);
     }
-    assert.equal(seen.size, 12, `each endpoint found the caller's own events: ${[...seen].join(', ')}`);
+    assert.equal(seen.size, reads(SHARED, mine).length, `each endpoint found the caller's own events: ${[...seen].join(', ')}`);
     // Asking for the other tenant's metric by name finds nothing.
     const vectors = await client.call('events.vector_metrics_iter_histogram', { task: SHARED, metric: `vec-${theirs}`, variant: `v-${theirs}` });
     assert.deepEqual(vectors.data, { metric: `vec-${theirs}`, variant: `v-${theirs}`, vectors: [], iterations: [] });
@@ -105,6 +112,10 @@ test('a cursor of one tenant is refused for the other (400/1104); no credentials
   const first = await a.call<{ scroll_id: string }>('events.get_task_log', { task: SHARED, batch_size: 1 }, { version: '1.7' });
   assert.equal((await a.call('events.get_task_log', { task: SHARED, batch_size: 1, scroll_id: first.data.scroll_id }, { version: '1.7' })).status, 200);
   assertError(await b.call('events.get_task_log', { task: SHARED, batch_size: 1, scroll_id: first.data.scroll_id }, { version: '1.7' }), 400, 1104, 'tenant B with A\'s cursor');
+  const raw = { task: SHARED, metric: { metric: 'loss-A' }, batch_size: 1 };
+  const page = await a.call<{ scroll_id: string; returned: number }>('events.scalar_metrics_iter_raw', raw);
+  assert.equal((await a.call<{ returned: number }>('events.scalar_metrics_iter_raw', { ...raw, scroll_id: page.data.scroll_id })).data.returned, 1);
+  assertError(await b.call('events.scalar_metrics_iter_raw', { ...raw, scroll_id: page.data.scroll_id }), 400, 1104, 'tenant B with A\'s raw cursor');
   const none = await api(p).call('events.get_task_log', { task: SHARED });
   assert.deepEqual([none.code, none.subcode], [401, 20]);
 });

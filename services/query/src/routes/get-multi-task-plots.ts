@@ -1,7 +1,7 @@
 import { objectEndpoint, type RequestContext } from '@trackstream/api';
 import type { RouteDeps } from '../deps';
 import { METRIC_COLUMNS, child, dict, plotEvent, type MetricColumns } from '../events';
-import { filterKey, metricCondition, metricFilter, metricsProp, type MetricFilter, type MetricVariants } from '../metric-filter';
+import { metricFilter, metricsSchema, NO_METRIC_FILTER, type MetricFilter, type MetricVariants } from '../metric-filter';
 import { countWindow, plotBounds, windowCondition, windowParams, type Bounds, type WindowScope } from '../plot-window';
 import { DEFAULT_PAGE, MAX_PAGE, checkTasks, props, requestSchema } from '../requests';
 
@@ -33,7 +33,7 @@ type PlotTree = Record<string, Record<string, Record<string, Record<string, { na
 /** What a request reads: whose last iterations, of which metrics, and whether it pages on. */
 interface Selection {
   scope: WindowScope;
-  filter?: MetricFilter;
+  filter: MetricFilter;
   noScroll: boolean;
 }
 
@@ -49,10 +49,10 @@ interface Selection {
 export function getMultiTaskPlotsEndpoint(deps: RouteDeps) {
   const handle = async (ctx: RequestContext, body: Body, sel: Selection) => {
     const tasks = checkTasks(body.tasks);
-    const { sql, params } = metricCondition(sel.filter);
+    const { sql, params } = sel.filter;
     const window = windowCondition(sel.scope, sql);
     // 2.1's scope is {iters} alone: its cursors stay valid across an upgrade.
-    const scoped: Record<string, string> = sel.scope === 'variant' && !sel.filter ? {} : { window: sel.scope, metrics: filterKey(sel.filter) };
+    const scoped: Record<string, string> = sel.scope === 'variant' && !sel.filter.key ? {} : { window: sel.scope, metrics: sel.filter.key };
     const scope = { endpoint: ctx.endpoint, tenant: ctx.tenant, task: tasks, params: { iters: body.iters, ...scoped } };
     const state = (await deps.cursors.decode<State>(body.scroll_id, scope)) ?? { bounds: await plotBounds(deps, ctx, tasks) };
     const limit = body.batch_size ?? (sel.noScroll ? MAX_PAGE : DEFAULT_PAGE);
@@ -72,27 +72,27 @@ export function getMultiTaskPlotsEndpoint(deps: RouteDeps) {
       {
         version: '2.1',
         schema: requestSchema('get_multi_task_plots', '2.1', { tasks: props.tasks, iters: props.iters, scroll_id: props.scrollId, batch_size: props.batchSize }),
-        handle: (ctx, body) => handle(ctx, body, { scope: 'variant', noScroll: false }),
+        handle: (ctx, body) => handle(ctx, body, { scope: 'variant', filter: NO_METRIC_FILTER, noScroll: false }),
       },
       {
         version: '2.16',
         schema: requestSchema('get_multi_task_plots', '2.16', newer),
-        handle: (ctx, body) => handle(ctx, body, { scope: 'metric', noScroll: noScroll(body) }),
+        handle: (ctx, body) => handle(ctx, body, { scope: 'metric', filter: NO_METRIC_FILTER, noScroll: noScroll(body) }),
       },
       {
         // 2.22 adds model_events, which is not this endpoint's to answer yet.
         version: '2.22',
         schema: requestSchema('get_multi_task_plots', '2.22', newer),
-        handle: (ctx, body) => handle(ctx, body, { scope: 'metric', noScroll: noScroll(body) }),
+        handle: (ctx, body) => handle(ctx, body, { scope: 'metric', filter: NO_METRIC_FILTER, noScroll: noScroll(body) }),
       },
       {
         version: '2.26',
         schema: requestSchema('get_multi_task_plots', '2.26', newer),
-        handle: (ctx, body) => handle(ctx, body, { scope: scopeOf(body), noScroll: noScroll(body) }),
+        handle: (ctx, body) => handle(ctx, body, { scope: scopeOf(body), filter: NO_METRIC_FILTER, noScroll: noScroll(body) }),
       },
       {
         version: '2.28',
-        schema: requestSchema('get_multi_task_plots', '2.28', { ...newer, metrics: metricsProp }),
+        schema: requestSchema('get_multi_task_plots', '2.28', { ...newer, metrics: metricsSchema }),
         handle: (ctx, body) => handle(ctx, body, { scope: scopeOf(body), filter: metricFilter(body.metrics), noScroll: noScroll(body) }),
       },
     ],

@@ -2,7 +2,7 @@ import { objectEndpoint, type RequestContext } from '@trackstream/api';
 import { EVENT_KINDS, EVENT_TABLES, kindOfTable, type ColumnSpec, type EventKind, type EventTable, type FieldSpec } from '@trackstream/event-schema';
 import type { RouteDeps } from '../deps';
 import { eventAnswer } from '../events';
-import { filterKey, logsPass, metricCondition, metricFilter, metricsProp, type MetricFilter, type MetricVariants } from '../metric-filter';
+import { metricFilter, metricsSchema, NO_METRIC_FILTER, type MetricFilter, type MetricVariants } from '../metric-filter';
 import { checkTask, props, requestSchema } from '../requests';
 
 interface Body {
@@ -65,7 +65,7 @@ const orderBy = (sort: Sort, desc: boolean): string => sort.map((c) => `${c} ${d
 /** What one read selects: the kinds, the metric filter (logs never have a metric), the order. */
 interface Selection {
   kinds: readonly Kind[];
-  filter?: MetricFilter;
+  filter: MetricFilter;
   sort: Sort;
   desc: boolean;
 }
@@ -78,7 +78,7 @@ interface Selection {
 function select(kind: Kind, sel: Selection, resume: boolean): string {
   const e = EXPRESSIONS[kind];
   const cond = resume ? `AND (${sel.sort.map((c) => e[c]).join(', ')}) ${sel.desc ? '<' : '>'} (${sel.sort.map((c) => `{${c}:${TYPES[c]}}`).join(', ')})` : '';
-  const filter = kind === 'logs' ? '' : metricCondition(sel.filter).sql;
+  const filter = kind === 'logs' ? '' : sel.filter.sql;
   return `SELECT ${Object.entries(e)
     .map(([c, x]) => `${x} AS ${c}`)
     .join(', ')} FROM ${kind} FINAL WHERE tenant = {tenant:String} AND task = {task:String} ${filter} ${cond}
@@ -86,9 +86,9 @@ function select(kind: Kind, sel: Selection, resume: boolean): string {
 }
 
 /** The kinds a 2.22 request reads: `event_type`'s, less logs when a metric filter leaves them out. */
-function kindsOf(eventType: EventType, filter: MetricFilter | undefined): Kind[] {
+function kindsOf(eventType: EventType, filter: MetricFilter): Kind[] {
   const kinds: readonly Kind[] = eventType === '*' ? KINDS : [EVENT_TYPES[eventType]];
-  return kinds.filter((k) => k !== 'logs' || logsPass(filter));
+  return kinds.filter((k) => k !== 'logs' || filter.logs);
 }
 
 /** A union row: `ts`, `kind` (the table's index in KINDS), and every kind's columns. */
@@ -119,7 +119,7 @@ export function getTaskEventsEndpoint(deps: RouteDeps) {
       {
         version: '2.1',
         schema: requestSchema('get_task_events', '2.1', { order: props.order, scroll_id: props.scrollId, batch_size: props.batchSize }),
-        handle: (ctx, body) => handle(ctx, body, { kinds: KINDS, sort: SORT, desc: body.order === 'desc' }, {}),
+        handle: (ctx, body) => handle(ctx, body, { kinds: KINDS, filter: NO_METRIC_FILTER, sort: SORT, desc: body.order === 'desc' }, {}),
       },
       {
         version: '2.22',
@@ -128,14 +128,14 @@ export function getTaskEventsEndpoint(deps: RouteDeps) {
           scroll_id: props.scrollId,
           batch_size: props.batchSize,
           event_type: { enum: [...Object.keys(EVENT_TYPES), '*'], default: '*' },
-          metrics: metricsProp,
+          metrics: metricsSchema,
         }),
         handle(ctx, body) {
           const filter = metricFilter(body.metrics);
           const eventType = body.event_type ?? '*';
           const sel = { kinds: kindsOf(eventType, filter), filter, sort: ITER_SORT, desc: body.order === 'desc' };
           // A cursor holds an iteration-first sort key, and pages one selection only.
-          return handle(ctx, body, sel, { sort: 'iter', event_type: eventType, metrics: filterKey(filter) });
+          return handle(ctx, body, sel, { sort: 'iter', event_type: eventType, metrics: filter.key });
         },
       },
     ],
@@ -149,13 +149,13 @@ async function readPage(deps: RouteDeps, ctx: RequestContext, task: string, sel:
   return deps.db.rows<Row>(
     ctx,
     `SELECT * FROM (${parts.join(' UNION ALL ')}) ORDER BY ${orderBy(sel.sort, sel.desc)} LIMIT {limit:UInt32}`,
-    { task, limit, ...metricCondition(sel.filter).params, ...params },
+    { task, limit, ...sel.filter.params, ...params },
   );
 }
 
 async function countAll(deps: RouteDeps, ctx: RequestContext, task: string, sel: Selection): Promise<number> {
   if (sel.kinds.length === 0) return 0;
-  const filter = metricCondition(sel.filter);
+  const filter = sel.filter;
   const counts = sel.kinds.map((k) => `SELECT count() AS n FROM ${k} FINAL WHERE tenant = {tenant:String} AND task = {task:String} ${k === 'logs' ? '' : filter.sql}`);
   const [row] = await deps.db.rows<{ n: string }>(ctx, `SELECT sum(n) AS n FROM (${counts.join(' UNION ALL ')})`, { task, ...filter.params });
   return Number(row?.n ?? 0);

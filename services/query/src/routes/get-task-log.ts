@@ -2,7 +2,7 @@ import { objectEndpoint, validation, type RequestContext } from '@trackstream/ap
 import { MAX_TIMESTAMP_MS, MIN_TIMESTAMP_MS } from '@trackstream/event-schema';
 import type { RouteDeps } from '../deps';
 import { LOG_COLUMNS, logEvent, type LogColumns } from '../events';
-import { logsPass, metricFilter, metricsProp, type MetricVariants } from '../metric-filter';
+import { metricFilter, metricsSchema, type MetricVariants } from '../metric-filter';
 import { MAX_PAGE, checkTask, props, requestSchema } from '../requests';
 
 interface Body {
@@ -71,7 +71,7 @@ export function getTaskLogEndpoint(deps: RouteDeps) {
     const earlier = body.navigate_earlier;
     const start = pageStart(body.from_timestamp, earlier);
     // Log lines have no metric: a filter of other metrics leaves none.
-    if (!logsPass(metricFilter(metrics))) return { events: [], returned: 0, total: 0 };
+    if (!metricFilter(metrics).logs) return { events: [], returned: 0, total: 0 };
     const [rows, total] = await Promise.all([start === 'none' ? [] : readNavigatedPage(deps, ctx, task, earlier, start, body.batch_size), countLogs(deps, ctx, task)]);
     if (body.order !== undefined && (body.order === 'desc') !== earlier) rows.reverse();
     const events = rows.map((r) => logEvent(task, r));
@@ -107,7 +107,7 @@ export function getTaskLogEndpoint(deps: RouteDeps) {
       {
         version: '2.30',
         // The reference schema misplaces `metrics` beside `properties`; it is a request property.
-        schema: requestSchema('get_task_log', '2.30', { ...navigateProps, metrics: metricsProp }),
+        schema: requestSchema('get_task_log', '2.30', { ...navigateProps, metrics: metricsSchema }),
         handle: (ctx, body: NavigateBody) => navigate(ctx, body, body.metrics),
       },
     ],

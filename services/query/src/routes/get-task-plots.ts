@@ -1,7 +1,7 @@
 import { objectEndpoint, type RequestContext } from '@trackstream/api';
 import type { RouteDeps } from '../deps';
 import { METRIC_COLUMNS, plotEvent, type MetricColumns } from '../events';
-import { filterKey, metricCondition, metricFilter, metricsProp, type MetricVariants } from '../metric-filter';
+import { metricFilter, metricsSchema, type MetricVariants } from '../metric-filter';
 import { WINDOW, countWindow, plotBounds, windowCondition, windowParams, type Bounds } from '../plot-window';
 import { DEFAULT_PAGE, MAX_PAGE, checkTask, props, requestSchema } from '../requests';
 
@@ -41,10 +41,10 @@ export function getTaskPlotsEndpoint(deps: RouteDeps) {
   const byMetric = async (ctx: RequestContext, body: Body, noScroll: boolean) => {
     const task = checkTask(body.task);
     const filter = metricFilter(body.metrics);
-    const { sql, params } = metricCondition(filter);
+    const { sql, params } = filter;
     const window = windowCondition('variant', sql);
     // The order is part of the scope: a 2.1 cursor holds another sort key.
-    const scope = { endpoint: ctx.endpoint, tenant: ctx.tenant, task, params: { iters: body.iters, order: 'metric', metrics: filterKey(filter) } };
+    const scope = { endpoint: ctx.endpoint, tenant: ctx.tenant, task, params: { iters: body.iters, order: 'metric', metrics: filter.key } };
     const state = (await deps.cursors.decode<ByMetricState>(body.scroll_id, scope)) ?? { bounds: await plotBounds(deps, ctx, [task]) };
     const limit = body.batch_size ?? (noScroll ? MAX_PAGE : DEFAULT_PAGE);
     const [rows, total] = await Promise.all([readByMetric(deps, ctx, state, window, params, body.iters, limit), countWindow(deps, ctx, state.bounds, body.iters, window, params)]);
@@ -55,7 +55,7 @@ export function getTaskPlotsEndpoint(deps: RouteDeps) {
   };
   // batch_size without a default from 2.14: no_scroll's answer is larger than a page.
   const { default: _pageDefault, ...batchSize } = props.batchSize;
-  const pageProps = { iters: props.iters, scroll_id: props.scrollId, batch_size: batchSize, metrics: metricsProp };
+  const pageProps = { iters: props.iters, scroll_id: props.scrollId, batch_size: batchSize, metrics: metricsSchema };
   return objectEndpoint<Body>({
     name: 'events.get_task_plots',
     versions: [

@@ -1,32 +1,58 @@
-import { objectEndpoint } from '@trackstream/api';
+import { chainChunks, objectEndpoint, streamedEnvelope, type RequestContext } from '@trackstream/api';
 import type { RouteDeps } from '../deps';
 import { child, dict } from '../events';
-import { scalarHistograms, type HistogramKey, type Series } from '../histogram';
+import { histogramKey, scalarHistograms, streamEveryPoint, withIsoTime, type ScalarKey, type Series } from '../histogram';
+import { metricFilter, metricsSchema, type MetricVariants } from '../metric-filter';
 import { checkTask, props, requestSchema } from '../requests';
 
 interface Body {
   task: string;
   samples: number;
-  key: HistogramKey;
+  key: ScalarKey;
+  metrics?: MetricVariants[];
 }
 
-/** events.scalar_metrics_iter_histogram: `data` is the map itself, `{metric: {variant: {name, x, y, y_min, y_max}}}`. */
+/**
+ * events.scalar_metrics_iter_histogram: `data` is the map itself, `{metric: {variant: {name, x, y, y_min, y_max}}}`.
+ * 2.1: samples 1..6000 (default 2000), key iter or timestamp. 2.14 on: samples 0..6000 (default
+ * 6000; 0 = every point, streamed), key also iso_time (x as ISO time strings), `metrics` selects
+ * metrics and variants.
+ */
 export function scalarMetricsIterHistogramEndpoint(deps: RouteDeps) {
+  async function answer(ctx: RequestContext, body: Body): Promise<unknown> {
+    const task = checkTask(body.task);
+    const filter = metricFilter(body.metrics);
+    if (body.samples === 0) return streamedEnvelope(ctx, chainChunks('{', await streamEveryPoint(deps, ctx, [task], body.key, 'variant', filter), () => '}'));
+    const metrics = dict<Record<string, Series | ReturnType<typeof withIsoTime<Series>>>>();
+    await scalarHistograms(
+      deps,
+      ctx,
+      [task],
+      body.samples,
+      histogramKey(body.key),
+      (_task, metric, variant, series) => {
+        child(metrics, metric)[variant] = body.key === 'iso_time' ? withIsoTime(series) : series;
+      },
+      filter,
+    );
+    return metrics;
+  }
+  const current = (version: string) => ({
+    version,
+    schema: requestSchema('scalar_metrics_iter_histogram', version, { samples: props.samplesCurrent, key: props.keyCurrent, metrics: metricsSchema }),
+    handle: answer,
+  });
   return objectEndpoint<Body>({
     name: 'events.scalar_metrics_iter_histogram',
     versions: [
       {
         version: '2.1',
         schema: requestSchema('scalar_metrics_iter_histogram', '2.1', { samples: props.samples, key: props.key }),
-        async handle(ctx, body) {
-          const task = checkTask(body.task);
-          const metrics = dict<Record<string, Series>>();
-          await scalarHistograms(deps, ctx, [task], body.samples, body.key, (_task, metric, variant, series) => {
-            child(metrics, metric)[variant] = series;
-          });
-          return metrics;
-        },
+        // A field the version does not define is ignored, never read unchecked.
+        handle: (ctx: RequestContext, body: Body) => answer(ctx, { ...body, metrics: undefined }),
       },
+      current('2.14'),
+      current('2.22'),
     ],
   });
 }
