@@ -86,8 +86,9 @@ export interface IterationEvents<E> {
 
 /**
  * Rows of a page (newest iteration first) grouped by iteration. Rows come with a limit one
- * above the page's capacity: when it is reached, the last iteration may be cut, so it is left to
- * the next page, unless it is the only one (an iteration with more events than a page holds is cut).
+ * above the page's capacity: when the row past the capacity belongs to the page's last iteration,
+ * that iteration was cut, so it is left to the next page, unless it is the only one (an iteration
+ * with more events than a page holds is cut).
  */
 export function groupIterations<R extends { iter: string | number }, E>(rows: readonly R[], capacity: number, toEvent: (r: R) => E): Array<IterationEvents<E> & { key: string }> {
   const out: Array<IterationEvents<E> & { key: string }> = [];
@@ -97,7 +98,9 @@ export function groupIterations<R extends { iter: string | number }, E>(rows: re
     if (last && last.key === key) last.events.push(toEvent(r));
     else out.push({ key, iter: Number(r.iter), events: [toEvent(r)] });
   }
-  if (rows.length > capacity && out.length > 1) out.pop();
+  // The row past the page tells whether the page's last iteration was cut.
+  const beyond = rows[capacity];
+  if (beyond && String(beyond.iter) === out.at(-1)?.key && out.length > 1) out.pop();
   return out;
 }
 
