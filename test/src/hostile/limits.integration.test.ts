@@ -153,7 +153,7 @@ test('huge values stored through the gateway read back exactly, through every en
   };
   const all = (await pages('events.get_task_events', { task }, 'events')) as Array<{ type: string }>;
   assert.equal(all.length, events.length, 'every event, page by page');
-  const images = (await pages('events.debug_images', { task }, 'images')) as Array<{ key: string; url: string; metric: string }>;
+  const images = (await pages('v2.1/events.debug_images', { task }, 'images')) as Array<{ key: string; url: string; metric: string }>;
   assert.deepEqual(images.map((i) => [i.metric === metric, i.key === key, i.url === url]), [
     [false, true, false],
     [true, true, true],

@@ -1,5 +1,5 @@
 /**
- * Generated hostile requests to every endpoint (the gateway's, auth.login and the thirteen read
+ * Generated hostile requests to every endpoint (the gateway's, auth.login and the read
  * endpoints; with and without version prefixes; GET and POST): wrong types and missing fields,
  * query strings, broken JSON and json-lines, invalid UTF-8, bad headers, odd paths and methods.
  * Every answer must be a contract answer: never a 5xx, always the envelope with a 4xx of the

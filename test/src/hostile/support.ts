@@ -17,7 +17,7 @@ import { startPipeline, type Pipeline } from '../helpers/pipeline';
 
 // ------------------------------------------------------------------------------ endpoints
 
-/** The thirteen read endpoints (query service). */
+/** The read endpoints (query service). */
 export const READ_ENDPOINTS = [
   'events.debug_images',
   'events.get_task_log',
@@ -32,6 +32,13 @@ export const READ_ENDPOINTS = [
   'events.get_task_latest_scalar_values',
   'events.get_scalar_metrics_and_variants',
   'events.get_scalar_metric_data',
+  'events.plots',
+  'events.get_debug_image_sample',
+  'events.next_debug_image_sample',
+  'events.get_plot_sample',
+  'events.next_plot_sample',
+  'events.get_task_metrics',
+  'events.get_multi_task_metrics',
 ] as const;
 
 /** The gateway's endpoints and auth.login. */
@@ -40,7 +47,7 @@ export const ALL_ENDPOINTS = [...WRITE_ENDPOINTS, ...READ_ENDPOINTS] as const;
 export type EndpointName = (typeof ALL_ENDPOINTS)[number];
 
 /** Path prefixes: none, versions each handler set answers, one above every handler. */
-export const VERSION_PREFIXES = ['', 'v1.5/', 'v1.7/', 'v2.1/', 'v2.23/', 'v999.999/'] as const;
+export const VERSION_PREFIXES = ['', 'v1.5/', 'v1.7/', 'v2.1/', 'v2.7/', 'v2.12/', 'v2.14/', 'v2.20/', 'v2.22/', 'v2.23/', 'v2.28/', 'v999.999/'] as const;
 
 // ------------------------------------------------------------------------------ raw HTTP
 
