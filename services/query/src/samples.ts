@@ -126,25 +126,52 @@ export interface NextSampleRequest {
   next_iteration: boolean;
 }
 
-/** The variants a step may land on: those of the viewer's metric, or of every metric. */
-function navigable(state: ImageSampleState): VariantState[] {
-  return state.current_metric_only ? state.variants.filter((v) => v[0] === state.metric) : state.variants;
-}
 
 /**
- * Candidates as query parameters: their (metric, variant) pairs and lowest valid iterations; the
- * distinct metrics too, so ClickHouse can narrow the read by the sort key.
+ * One step of the image viewer as a statement and its parameters: the first image, in the step's
+ * order, at the current iteration (`same`) or at the nearest earlier (later) one (`other`),
+ * among `candidates` (their (metric, variant) pairs, each valid from its `min`). The distinct
+ * metrics and variants, and the lowest `min`, are bound too, so ClickHouse narrows the read by
+ * the sort key (tenant, task, metric, variant, iter) before the per-variant check.
  */
-function candidateParams(cands: readonly VariantState[]): Record<string, unknown> {
-  return {
-    c_metrics: [...new Set(cands.map((v) => v[0]))],
-    c_m: cands.map((v) => v[0]),
-    c_v: cands.map((v) => v[1]),
-    c_min: cands.map((v) => BigInt(v[2])),
+export function imageStepStatement(task: string, iteration: string, candidates: readonly VariantState[], where: 'same' | 'other', earlier: boolean): { query: string; params: Record<string, unknown> } {
+  const order = earlier ? 'DESC' : 'ASC';
+  const params = {
+    task,
+    iter: iteration,
+    c_metrics: [...new Set(candidates.map((v) => v[0]))],
+    c_variants: [...new Set(candidates.map((v) => v[1]))],
+    c_m: candidates.map((v) => v[0]),
+    c_v: candidates.map((v) => v[1]),
+    c_min: candidates.map((v) => BigInt(v[2])),
+    c_floor: candidates.reduce((lo, v) => (BigInt(v[2]) < lo ? BigInt(v[2]) : lo), INT64_MAX),
   };
+  const candidate = `metric IN {c_metrics:Array(String)} AND variant IN {c_variants:Array(String)}
+       AND (metric, variant) IN arrayZip({c_m:Array(String)}, {c_v:Array(String)})`;
+  const query =
+    where === 'same'
+      ? `SELECT ${IMAGE_COLUMNS} FROM images FINAL
+       WHERE tenant = {tenant:String} AND task = {task:String} AND iter = {iter:Int64} AND url != '' AND ${candidate}
+       ORDER BY metric ${order}, variant ${order}, url DESC LIMIT 1`
+      : `SELECT ${IMAGE_COLUMNS} FROM images FINAL
+       WHERE tenant = {tenant:String} AND task = {task:String} AND iter ${earlier ? '<' : '>'} {iter:Int64} AND iter >= {c_floor:Int64} AND url != '' AND ${candidate}
+         AND iter >= {c_min:Array(Int64)}[indexOf(arrayZip({c_m:Array(String)}, {c_v:Array(String)}), (metric, variant))]
+       ORDER BY iter ${order}, metric ${order}, variant ${order}, url DESC LIMIT 1`;
+  return { query, params };
 }
-const CANDIDATE = `metric IN {c_metrics:Array(String)} AND (metric, variant) IN arrayZip({c_m:Array(String)}, {c_v:Array(String)})`;
-const CANDIDATE_VALID = `iter >= {c_min:Array(Int64)}[indexOf(arrayZip({c_m:Array(String)}, {c_v:Array(String)}), (metric, variant))]`;
+
+/** The variants the step from `state` may land on, at the current iteration (`same`) or another one. */
+export function stepCandidates(state: ImageSampleState, where: 'same' | 'other', earlier: boolean): VariantState[] {
+  if (!state.at) return [];
+  const [curMetric, curVariant, curIter] = state.at;
+  const iter = BigInt(curIter);
+  const variants = state.current_metric_only ? state.variants.filter((v) => v[0] === state.metric) : state.variants;
+  if (where === 'other') return earlier ? variants.filter((v) => BigInt(v[2]) < iter) : variants;
+  return variants.filter((v) => {
+    const cmp = byteOrder(v[0], curMetric) || byteOrder(v[1], curVariant);
+    return (earlier ? cmp < 0 : cmp > 0) && BigInt(v[2]) <= iter;
+  });
+}
 
 /**
  * next_debug_image_sample: the previous (navigate_earlier) or next variant, by (metric, variant),
@@ -155,43 +182,15 @@ export async function nextImageSample(deps: RouteDeps, ctx: RequestContext, req:
   const scope: CursorScope = { endpoint: IMAGE_SAMPLE_SCOPE, tenant: ctx.tenant, task: req.task };
   const state = await deps.cursors.decode<ImageSampleState>(req.scroll_id, scope);
   if (!state) throw invalidScrollId();
-  if (!state.at) return imageAnswer(deps, scope, req.task, state, undefined);
-  const [curMetric, curVariant, curIter] = state.at;
-  const earlier = req.navigate_earlier;
-  const order = earlier ? 'DESC' : 'ASC';
-  const variants = navigable(state);
-  const iter = BigInt(curIter);
-
-  const sameIteration = async (): Promise<ImageRow | undefined> => {
-    const cands = variants.filter((v) => {
-      const cmp = byteOrder(v[0], curMetric) || byteOrder(v[1], curVariant);
-      return (earlier ? cmp < 0 : cmp > 0) && BigInt(v[2]) <= iter;
-    });
-    if (cands.length === 0) return undefined;
-    const [row] = await deps.db.rows<ImageRow>(
-      ctx,
-      `SELECT ${IMAGE_COLUMNS} FROM images FINAL
-       WHERE tenant = {tenant:String} AND task = {task:String} AND iter = {iter:Int64} AND url != '' AND ${CANDIDATE}
-       ORDER BY metric ${order}, variant ${order}, url DESC LIMIT 1`,
-      { task: req.task, iter: curIter, ...candidateParams(cands) },
-    );
-    return row;
+  const at = state.at;
+  if (!at) return imageAnswer(deps, scope, req.task, state, undefined);
+  const step = async (where: 'same' | 'other'): Promise<ImageRow | undefined> => {
+    const candidates = stepCandidates(state, where, req.navigate_earlier);
+    if (candidates.length === 0) return undefined;
+    const { query, params } = imageStepStatement(req.task, at[2], candidates, where, req.navigate_earlier);
+    return (await deps.db.rows<ImageRow>(ctx, query, params))[0];
   };
-  const otherIteration = async (): Promise<ImageRow | undefined> => {
-    const cands = earlier ? variants.filter((v) => BigInt(v[2]) < iter) : variants;
-    if (cands.length === 0) return undefined;
-    const [row] = await deps.db.rows<ImageRow>(
-      ctx,
-      `SELECT ${IMAGE_COLUMNS} FROM images FINAL
-       WHERE tenant = {tenant:String} AND task = {task:String} AND iter ${earlier ? '<' : '>'} {iter:Int64} AND url != ''
-         AND ${CANDIDATE} AND ${CANDIDATE_VALID}
-       ORDER BY iter ${order}, metric ${order}, variant ${order}, url DESC LIMIT 1`,
-      { task: req.task, iter: curIter, ...candidateParams(cands) },
-    );
-    return row;
-  };
-
-  const row = req.next_iteration ? await otherIteration() : ((await sameIteration()) ?? (await otherIteration()));
+  const row = req.next_iteration ? await step('other') : ((await step('same')) ?? (await step('other')));
   return imageAnswer(deps, scope, req.task, state, row);
 }
 

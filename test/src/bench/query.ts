@@ -4,9 +4,13 @@
  * tasks, and a 1M-line log (200k in --quick) straight into the schema with INSERT ... SELECT,
  * then measures the query service (its own process, as deployed) endpoint by endpoint: p50/p95
  * of the request, next to the time ClickHouse spent on its statements (the service's
- * query_clickhouse_duration_seconds), which leaves the service's own overhead.
+ * query_clickhouse_duration_seconds), which leaves the service's own overhead. A big debug-image
+ * task (4 metrics x 10 variants x 25,000 iterations = 1M images, file names reused every 100
+ * iterations as the SDK does; 100k in --quick) measures one step of the image viewer
+ * (next_debug_image_sample) next to the same statement run directly in ClickHouse.
  */
-import { createClickHouse, migrate } from '@trackstream/clickhouse';
+import { createClickHouse, migrate, type ClickHouseClient } from '@trackstream/clickhouse';
+import { imageStepStatement, stepCandidates, type ImageSampleState } from '@trackstream/query';
 import { createLogger } from '@trackstream/runtime';
 import type { Benchmark } from './harness';
 import { fixed, int, progress } from './progress';
@@ -14,6 +18,11 @@ import { startService, uniqueId } from './services';
 import { percentile } from './stats';
 
 const BIG = 'big-task';
+const BIG_IMAGES = 'big-images-task';
+const IMAGE_METRICS = 4;
+const IMAGE_VARIANTS = 10;
+/** The SDK's default file_history_size: a variant's file names come back every 100 iterations. */
+const FILE_HISTORY = 100;
 const METRICS = 50;
 const VARIANTS = 4;
 
@@ -67,6 +76,15 @@ export const queryBenchmark: Benchmark = {
                now64(3), number
         FROM numbers(${logLines})`,
     });
+    const imageIters = quick ? 2_500 : 25_000;
+    await ch.command({
+      query: `INSERT INTO images (tenant, task, metric, variant, iter, key, url, timestamp, received_at, version)
+        SELECT 'default', '${BIG_IMAGES}', concat('metric_', toString(intDiv(number, ${IMAGE_VARIANTS * imageIters}))) AS m,
+               concat('variant_', toString(intDiv(number, ${imageIters}) % ${IMAGE_VARIANTS})) AS v, number % ${imageIters} AS iter, 'k',
+               concat('s3://bucket/${BIG_IMAGES}/', m, '/', v, '/', toString(iter % ${FILE_HISTORY}), '.png'),
+               fromUnixTimestamp64Milli(toInt64(1700000000000 + iter * 1000)), now64(3), number
+        FROM numbers(${IMAGE_METRICS * IMAGE_VARIANTS * imageIters})`,
+    });
     const seedSec = (performance.now() - t0) / 1000;
     progress(`seeded in ${fixed(seedSec)} s`);
 
@@ -103,6 +121,37 @@ export const queryBenchmark: Benchmark = {
       progress(`${p.name}: p50 ${fixed(percentile(ms, 50))} ms, p95 ${fixed(p95)} ms (ClickHouse ${fixed(chMean)} ms a request)`);
     }
 
+    // The image viewer: one step from the latest image of a variant, through the service and as
+    // the same statement straight to ClickHouse. A cursor is stateless: each request resends it.
+    const viewerRows: Array<Array<string | number>> = [];
+    const open = await postJson<{ scroll_id: string }>(query.url, 'events.get_debug_image_sample', { task: BIG_IMAGES, metric: 'metric_1', variant: 'variant_5' });
+    const state = cursorState<ImageSampleState>(open.scroll_id);
+    const steps = [
+      { name: 'previous variant, same iteration', where: 'same' as const, body: { task: BIG_IMAGES, scroll_id: open.scroll_id, navigate_earlier: true } },
+      { name: 'previous iteration (next_iteration)', where: 'other' as const, body: { task: BIG_IMAGES, scroll_id: open.scroll_id, navigate_earlier: true, next_iteration: true } },
+    ];
+    for (const step of steps) {
+      const endpoint = 'events.next_debug_image_sample';
+      const shown = await postJson<{ event: { iter: number; variant: string } | null }>(query.url, endpoint, step.body);
+      if (!shown.event) throw new Error(`${endpoint} (${step.name}): no image`);
+      await post(query.url, endpoint, step.body);
+      const before = await query.metrics();
+      const ms: number[] = [];
+      for (let i = 0; i < repeats; i++) {
+        const t = performance.now();
+        await post(query.url, endpoint, step.body);
+        ms.push(performance.now() - t);
+      }
+      const chMean = ((chSeconds(await query.metrics(), endpoint) - chSeconds(before, endpoint)) * 1000) / repeats;
+      const statement = imageStepStatement(BIG_IMAGES, state.at?.[2] ?? '0', stepCandidates(state, step.where, true), step.where, true);
+      const direct = await timeStatement(ch, statement, repeats);
+      ms.sort((x, y) => x - y);
+      const key = `next_debug_image_sample: ${step.name}`;
+      results[key] = { p50: percentile(ms, 50), p95: percentile(ms, 95), clickhouseViaServiceMeanMs: chMean, directP50: percentile(direct, 50), directP95: percentile(direct, 95) };
+      viewerRows.push([step.name, fixed(percentile(ms, 50)), fixed(percentile(ms, 95)), fixed(chMean), fixed(percentile(direct, 50)), fixed(percentile(direct, 95))]);
+      progress(`${key}: p50 ${fixed(percentile(ms, 50))} ms, p95 ${fixed(percentile(ms, 95))} ms; the statement directly: p50 ${fixed(percentile(direct, 50))} ms`);
+    }
+
     // download_task_log: the whole log, streamed; lines/s as the client receives them.
     const t = performance.now();
     const res = await fetch(`${query.url}/events.download_task_log`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ task: BIG, line_type: 'text' }) });
@@ -121,13 +170,18 @@ export const queryBenchmark: Benchmark = {
     progress(`download_task_log: ${int(lines)} lines in ${fixed(dlSec, 2)} s = ${int(linesPerSec)} lines/s`);
 
     return {
-      params: { iters, metrics: METRICS, variants: VARIANTS, smallTasks, logLines, repeats },
+      params: { iters, metrics: METRICS, variants: VARIANTS, smallTasks, logLines, repeats, imageIters, imageMetrics: IMAGE_METRICS, imageVariants: IMAGE_VARIANTS },
       results,
       tables: [
         {
           title: `Read latency (ms), ${int(METRICS * VARIANTS * iters)} points in the big task, ${repeats} requests each, one at a time`,
           columns: ['endpoint', 'p50', 'p95', 'ClickHouse, mean', 'service overhead, mean', 'target (p95)', ''],
           rows,
+        },
+        {
+          title: `Image viewer step (next_debug_image_sample, ms), ${int(IMAGE_METRICS * IMAGE_VARIANTS * imageIters)} images in the task, ${repeats} requests each`,
+          columns: ['step', 'p50', 'p95', 'ClickHouse via the service, mean', 'same statement directly, p50', 'directly, p95'],
+          rows: viewerRows,
         },
       ],
       notes: [
@@ -138,6 +192,32 @@ export const queryBenchmark: Benchmark = {
     };
   },
 };
+
+async function postJson<T>(url: string, endpoint: string, body: Record<string, unknown>): Promise<T> {
+  const res = await fetch(`${url}/${endpoint}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const json = (await res.json()) as { data: T };
+  if (res.status !== 200) throw new Error(`${endpoint}: ${res.status} ${JSON.stringify(json).slice(0, 300)}`);
+  return json.data;
+}
+
+/** A scroll cursor's state (its signed token's claims, read without checking: the bench made it). */
+function cursorState<S>(token: string): S {
+  const payload = token.split('.')[1] ?? '';
+  return (JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { k: S }).k;
+}
+
+/** The statement run `repeats` times as the service runs it (JSONEachRow, parsed), ms each. */
+async function timeStatement(ch: ClickHouseClient, statement: { query: string; params: Record<string, unknown> }, repeats: number): Promise<number[]> {
+  const run = async () => (await ch.query({ query: statement.query, query_params: { ...statement.params, tenant: 'default' }, format: 'JSONEachRow', use_multipart_params_auto: true })).json();
+  for (let i = 0; i < 2; i++) await run();
+  const ms: number[] = [];
+  for (let i = 0; i < repeats; i++) {
+    const t = performance.now();
+    await run();
+    ms.push(performance.now() - t);
+  }
+  return ms.sort((x, y) => x - y);
+}
 
 async function post(url: string, endpoint: string, body: Record<string, unknown>): Promise<void> {
   const res = await fetch(`${url}/${endpoint}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
