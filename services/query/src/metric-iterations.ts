@@ -31,6 +31,8 @@ export interface TaskSelection {
 
 /** Bounds of one request, so that a page and its cursor stay small. */
 export const MAX_TASKS = 100;
+/** Variants of one task a page considers (by name). */
+export const MAX_VARIANTS = 10_000;
 
 /**
  * The request's entries grouped by task, in the order tasks first appear (as the reference's dict
@@ -134,20 +136,6 @@ function rangeFilter(dir: Direction, column: string): { sql: string; params: Rec
   return { sql: `AND ${column} > {after:Int64}`, params: { after: dir.after } };
 }
 
-/**
- * The page's statement: `shown` (a subquery selecting the task's events to show, with iter,
- * metric, variant, timestamp and the kind's columns) restricted to its first `iters` iterations
- * in the direction of the scroll, newest first, one event per (iteration, metric, variant).
- */
-function pageStatement(shown: string, kindColumns: string, tieBreak: string, earlier: boolean): string {
-  return `WITH shown AS (${shown})
-    SELECT ${METRIC_COLUMNS}, ${kindColumns} FROM shown
-    WHERE iter IN (SELECT DISTINCT iter FROM shown ORDER BY iter ${earlier ? 'DESC' : 'ASC'} LIMIT {iters:UInt32})
-    ORDER BY iter DESC, metric, variant${tieBreak}
-    LIMIT 1 BY iter, metric, variant
-    LIMIT {limit:UInt32}`;
-}
-
 export interface MetricEventsKind<R, E> {
   /** Most events a page holds per task. */
   readonly capacity: number;
@@ -158,6 +146,38 @@ export interface MetricEventsKind<R, E> {
 type ImageRow = MetricColumns & { key: string; url: string };
 type PlotRow = MetricColumns & { plot_str: string };
 
+const INT64_MIN = -(2n ** 63n);
+
+/**
+ * A page in two statements: the page's iterations (`iters` of them in the scroll's direction,
+ * bounded by what a page can hold), then the events at those iterations, newest first, one per
+ * (iteration, metric, variant) (`tieBreak` orders the candidates), at most `limit`.
+ */
+async function readIterations<R>(
+  deps: RouteDeps,
+  ctx: RequestContext,
+  o: { table: string; shown: string; columns: string; tieBreak: string; params: Record<string, unknown>; dir: Direction; iters: number; limit: number; final: boolean },
+): Promise<R[]> {
+  const range = rangeFilter(o.dir, 'iter');
+  const its = await deps.db.rows<{ iter: string }>(
+    ctx,
+    `SELECT DISTINCT iter FROM ${o.table} ${o.final ? 'FINAL' : ''} WHERE tenant = {tenant:String} AND task = {task:String} AND ${o.shown} ${range.sql}
+     ORDER BY iter ${o.dir.earlier ? 'DESC' : 'ASC'} LIMIT {n:UInt32}`,
+    { ...o.params, ...range.params, n: Math.min(o.iters, o.limit) },
+  );
+  if (its.length === 0) return [];
+  return deps.db.rows<R>(
+    ctx,
+    `SELECT ${METRIC_COLUMNS}, ${o.columns} FROM ${o.table} FINAL
+     WHERE tenant = {tenant:String} AND task = {task:String} AND ${o.shown} AND iter IN {its:Array(Int64)}
+     ORDER BY iter DESC, metric, variant${o.tieBreak}
+     LIMIT 1 BY iter, metric, variant
+     LIMIT {limit:UInt32}`,
+    // BigInt: the client quotes strings inside arrays, and an Int64 may exceed 2^53.
+    { ...o.params, its: its.map((r) => BigInt(r.iter)), limit: o.limit },
+  );
+}
+
 /**
  * Debug images: only events with a URL; per (iteration, metric, variant) the image with the
  * greatest URL (the reference's choice). The SDK reuses a variant's file names every
@@ -167,23 +187,39 @@ type PlotRow = MetricColumns & { plot_str: string };
  */
 export const IMAGES: MetricEventsKind<ImageRow, ReturnType<typeof imageEvent>> = {
   capacity: 10_000,
-  read(deps, ctx, sel, dir, iters, limit) {
+  async read(deps, ctx, sel, dir, iters, limit) {
     const own = selectionFilter(sel);
-    const joined = selectionFilter(sel, 'e.');
-    const range = rangeFilter(dir, 'e.iter');
     // Per (metric, variant): the URL with the highest iteration (ties: the smallest URL), and the
     // iteration it was used at before that one, if any (bitNot orders iterations high to low without overflow).
-    const valid = `SELECT metric, variant, if(length(tops) > 1, bitNot(tops[2]), NULL) AS reused_at FROM (
-        SELECT metric, variant, url, groupArraySorted(2)(bitNot(iter)) AS tops FROM images FINAL
-        WHERE tenant = {tenant:String} AND task = {task:String} AND url != '' ${own.sql}
-        GROUP BY metric, variant, url
-        ORDER BY metric, variant, tops[1], url
-        LIMIT 1 BY metric, variant)`;
-    const shown = `SELECT e.iter AS iter, e.metric AS metric, e.variant AS variant, e.timestamp AS timestamp, e.key AS key, e.url AS url
-        FROM images AS e FINAL INNER JOIN (${valid}) AS v ON e.metric = v.metric AND e.variant = v.variant
-        WHERE e.tenant = {tenant:String} AND e.task = {task:String} AND e.url != '' ${joined.sql} ${range.sql}
-          AND (v.reused_at IS NULL OR e.iter > v.reused_at)`;
-    return deps.db.rows<ImageRow>(ctx, pageStatement(shown, 'key, url', ', url DESC', dir.earlier), { task: sel.task, iters, limit, ...own.params, ...range.params });
+    const variants = await deps.db.rows<{ metric: string; variant: string; reused_at: string | null }>(
+      ctx,
+      `SELECT metric, variant, if(length(tops) > 1, bitNot(tops[2]), NULL) AS reused_at FROM (
+         SELECT metric, variant, url, groupArraySorted(2)(bitNot(iter)) AS tops FROM images FINAL
+         WHERE tenant = {tenant:String} AND task = {task:String} AND url != '' ${own.sql}
+         GROUP BY metric, variant, url
+         ORDER BY metric, variant, tops[1], url
+         LIMIT 1 BY metric, variant)
+       ORDER BY metric, variant LIMIT {max:UInt32}`,
+      { task: sel.task, max: MAX_VARIANTS, ...own.params },
+    );
+    if (variants.length === 0) return [];
+    // Each variant shown from the iteration after its reused one; the lowest of those bounds
+    // the read by the sort key (with the SDK's reuse, to the last file_history_size iterations).
+    const from = variants.map((v) => (v.reused_at === null ? INT64_MIN : BigInt(v.reused_at) + 1n));
+    const params = {
+      task: sel.task,
+      v_metrics: [...new Set(variants.map((v) => v.metric))],
+      v_variants: [...new Set(variants.map((v) => v.variant))],
+      v_m: variants.map((v) => v.metric),
+      v_v: variants.map((v) => v.variant),
+      v_from: from,
+      v_floor: from.reduce((lo, x) => (x < lo ? x : lo)),
+    };
+    const shown = `url != '' AND metric IN {v_metrics:Array(String)} AND variant IN {v_variants:Array(String)} AND iter >= {v_floor:Int64}
+      AND (metric, variant) IN arrayZip({v_m:Array(String)}, {v_v:Array(String)})
+      AND iter >= {v_from:Array(Int64)}[indexOf(arrayZip({v_m:Array(String)}, {v_v:Array(String)}), (metric, variant))]`;
+    // FINAL for the iterations too: whether an image has a URL is not part of its identity.
+    return readIterations<ImageRow>(deps, ctx, { table: 'images', shown, columns: 'key, url', tieBreak: ', url DESC', params, dir, iters, limit, final: true });
   },
   toEvent: imageEvent,
 };
@@ -194,10 +230,8 @@ export const PLOTS: MetricEventsKind<PlotRow, ReturnType<typeof plotEvent>> = {
   capacity: 1_000,
   read(deps, ctx, sel, dir, iters, limit) {
     const own = selectionFilter(sel);
-    const range = rangeFilter(dir, 'iter');
-    const shown = `SELECT iter, metric, variant, timestamp, plot_str FROM plots FINAL
-        WHERE tenant = {tenant:String} AND task = {task:String} ${own.sql} ${range.sql}`;
-    return deps.db.rows<PlotRow>(ctx, pageStatement(shown, 'plot_str', '', dir.earlier), { task: sel.task, iters, limit, ...own.params, ...range.params });
+    // Iterations are exact without FINAL: every version of a plot has its identity's iteration.
+    return readIterations<PlotRow>(deps, ctx, { table: 'plots', shown: `1 ${own.sql}`, columns: 'plot_str', tieBreak: '', params: { task: sel.task, ...own.params }, dir, iters, limit, final: false });
   },
   toEvent: plotEvent,
 };

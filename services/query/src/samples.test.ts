@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { ApiError } from '@trackstream/api';
 import { clampIteration, stepCandidates, type ImageSampleState, type VariantState } from './samples';
 
 test('a requested iteration beyond Int64 is clamped to its ends; fractions are cut', () => {
@@ -9,6 +10,9 @@ test('a requested iteration beyond Int64 is clamped to its ends; fractions are c
   assert.equal(clampIteration(-1e300), -(2n ** 63n));
   assert.equal(clampIteration(2 ** 63), 2n ** 63n - 1n);
   assert.equal(clampIteration(-(2 ** 63)), -(2n ** 63n));
+  assert.equal(clampIteration(Number.POSITIVE_INFINITY), 2n ** 63n - 1n);
+  assert.equal(clampIteration(Number.NEGATIVE_INFINITY), -(2n ** 63n));
+  assert.throws(() => clampIteration(Number.NaN), (e: unknown) => e instanceof ApiError && e.status === 400 && e.subcode === 12);
 });
 
 const variants: VariantState[] = [

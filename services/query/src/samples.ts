@@ -1,4 +1,4 @@
-import { invalidScrollId, type RequestContext } from '@trackstream/api';
+import { invalidScrollId, validation, type RequestContext } from '@trackstream/api';
 import type { CursorScope } from './cursor';
 import type { RouteDeps } from './deps';
 import { METRIC_COLUMNS, byteOrder, imageEvent, plotEvent, type MetricColumns } from './events';
@@ -22,6 +22,9 @@ const INT64_MAX = 2n ** 63n - 1n;
 
 /** A requested iteration as an Int64 parameter: beyond Int64's range, its end (every stored iteration is inside). */
 export function clampIteration(n: number): bigint {
+  // ajv counts ±Infinity (bare tokens are accepted) as integers.
+  if (Number.isNaN(n)) throw validation('iteration must be an integer');
+  if (!Number.isFinite(n)) return n > 0 ? INT64_MAX : INT64_MIN;
   const b = BigInt(Math.trunc(n));
   return b < INT64_MIN ? INT64_MIN : b > INT64_MAX ? INT64_MAX : b;
 }

@@ -98,6 +98,12 @@ export const queryBenchmark: Benchmark = {
       { name: 'multi_task_scalar_metrics_iter_histogram (10 tasks)', endpoint: 'events.multi_task_scalar_metrics_iter_histogram', body: { tasks: tenTasks, samples: 2000 }, targetMs: 300 },
       { name: 'get_task_latest_scalar_values', endpoint: 'events.get_task_latest_scalar_values', body: { task: BIG }, targetMs: 100 },
       { name: 'get_task_log, tail page of 500', endpoint: 'events.get_task_log', body: { task: BIG, from: 'tail', batch_size: 500 }, targetMs: 100 },
+      {
+        name: 'debug_images 2.22 (UI: 3 iterations of one metric of the image task)',
+        endpoint: 'events.debug_images',
+        body: { metrics: [{ task: BIG_IMAGES, metric: 'metric_1' }], iters: 3, navigate_earlier: true, refresh: false },
+        targetMs: 300,
+      },
     ];
     const rows: Array<Array<string | number>> = [];
     const results: Record<string, unknown> = { seedSec };
