@@ -45,6 +45,7 @@ function metricsVersion(deps: RouteDeps, version: '2.7' | '2.14' | '2.22') {
  * `batch_size` (default 500) is ours: the seed has no page size.
  */
 export function debugImagesEndpoint(deps: RouteDeps) {
+  // One body type for every version: each handler reads only the fields its schema defines.
   return objectEndpoint<Body & MetricEventsBody>({
     name: 'events.debug_images',
     versions: [
