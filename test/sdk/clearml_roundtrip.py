@@ -44,6 +44,8 @@ out["histogram"] = session.send(events.ScalarMetricsIterHistogramRequest(task=ta
 # through the same session (same transport, headers and token).
 out["images"] = session.send_request("events", "debug_images", version="2.1", json={"task": task}).json()["data"]
 out["plots"] = session.send_request("events", "get_task_plots", version="2.1", json={"task": task}).json()["data"]
+# Task.get_debug_samples' request, as Task._send_debug_image_request builds it (the current shape).
+out["debug_samples"] = session.send(events.DebugImagesRequest([{"task": task, "metric": "img", "variants": ["sample"]}], iters=3, scroll_id=None)).response_data
 out["vector_metrics"] = session.send(events.GetVectorMetricsAndVariantsRequest(task=task)).response_data
 # allow_nan: the SDK's NaN comes back as NaN, which plain JSON can't carry; the test reads it as a string.
 print(json.dumps(out, default=str).replace("NaN", '"NaN"'))

@@ -9,16 +9,23 @@ import type { RouteDeps } from './deps';
 import { clearScrollEndpoint } from './routes/clear-scroll';
 import { debugImagesEndpoint } from './routes/debug-images';
 import { downloadTaskLogEndpoint } from './routes/download-task-log';
+import { getDebugImageSampleEndpoint } from './routes/get-debug-image-sample';
+import { getMultiTaskMetricsEndpoint } from './routes/get-multi-task-metrics';
 import { getMultiTaskPlotsEndpoint } from './routes/get-multi-task-plots';
+import { getPlotSampleEndpoint } from './routes/get-plot-sample';
 import { getScalarMetricDataEndpoint } from './routes/get-scalar-metric-data';
 import { getScalarMetricsAndVariantsEndpoint } from './routes/get-scalar-metrics-and-variants';
 import { getTaskEventsEndpoint } from './routes/get-task-events';
 import { getTaskLatestScalarValuesEndpoint } from './routes/get-task-latest-scalar-values';
 import { getTaskLogEndpoint } from './routes/get-task-log';
 import { getTaskSingleValueMetricsEndpoint } from './routes/get-task-single-value-metrics';
+import { getTaskMetricsEndpoint } from './routes/get-task-metrics';
 import { getTaskPlotsEndpoint } from './routes/get-task-plots';
 import { getVectorMetricsAndVariantsEndpoint } from './routes/get-vector-metrics-and-variants';
 import { multiTaskScalarMetricsIterHistogramEndpoint } from './routes/multi-task-scalar-metrics-iter-histogram';
+import { nextDebugImageSampleEndpoint } from './routes/next-debug-image-sample';
+import { nextPlotSampleEndpoint } from './routes/next-plot-sample';
+import { plotsEndpoint } from './routes/plots';
 import { scalarMetricsIterHistogramEndpoint } from './routes/scalar-metrics-iter-histogram';
 import { scalarMetricsIterRawEndpoint } from './routes/scalar-metrics-iter-raw';
 import { vectorMetricsIterHistogramEndpoint } from './routes/vector-metrics-iter-histogram';
@@ -56,6 +63,13 @@ export function createQuery(deps: QueryDeps): Component {
     clearScrollEndpoint(),
     getTaskSingleValueMetricsEndpoint(routeDeps),
     scalarMetricsIterRawEndpoint(routeDeps),
+    plotsEndpoint(routeDeps),
+    getDebugImageSampleEndpoint(routeDeps),
+    nextDebugImageSampleEndpoint(routeDeps),
+    getPlotSampleEndpoint(routeDeps),
+    nextPlotSampleEndpoint(routeDeps),
+    getTaskMetricsEndpoint(routeDeps),
+    getMultiTaskMetricsEndpoint(routeDeps),
   ];
   const routes = createApiRouter({
     service: 'query',

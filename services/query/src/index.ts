@@ -5,3 +5,4 @@ export { BOUNDARY_LINES, COUNT_LOGS, navigatedPageStatements } from './routes/ge
 export { rawPageStatement } from './routes/scalar-metrics-iter-raw';
 export { singleValuesStatement, MAX_SINGLE_VALUES } from './routes/get-task-single-value-metrics';
 export { metricFilter } from './metric-filter';
+export { imageStepStatement, stepCandidates, type ImageSampleState, type VariantState } from './samples';

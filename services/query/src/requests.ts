@@ -40,6 +40,8 @@ export const props = {
    * takes as one query parameter (http_max_field_value_size, 128 KiB by default); longer is 400/12.
    */
   name: { type: 'string', maxLength: 16_384 },
+  /** An iteration asked for (null: none); values beyond Int64 are clamped where they are bound. */
+  iteration: { type: ['integer', 'null'] },
 } as const satisfies Record<string, JsonSchema>;
 
 /** 400/101 unless `task` is an acceptable id. */

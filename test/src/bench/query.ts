@@ -7,10 +7,12 @@
  * query_clickhouse_duration_seconds), which leaves the service's own overhead. The get_task_log
  * 2.9 tail page, single values (get_task_single_value_metrics) and 200,000-point pages of
  * scalar_metrics_iter_raw (pages/s, MB/s) are also set beside their statements run straight in
- * ClickHouse through @clickhouse/client.
+ * ClickHouse through @clickhouse/client. A big debug-image task (4 metrics x 10 variants x 25,000
+ * iterations = 1M images, file names reused every 100 iterations as the SDK does; 100k in
+ * --quick) measures one step of the image viewer (next_debug_image_sample) the same way.
  */
 import { createClickHouse, migrate, type ClickHouseClient } from '@trackstream/clickhouse';
-import { BOUNDARY_LINES, COUNT_LOGS, MAX_SINGLE_VALUES, metricFilter, navigatedPageStatements, rawPageStatement, singleValuesStatement } from '@trackstream/query';
+import { BOUNDARY_LINES, COUNT_LOGS, imageStepStatement, MAX_SINGLE_VALUES, metricFilter, navigatedPageStatements, rawPageStatement, singleValuesStatement, stepCandidates, type ImageSampleState } from '@trackstream/query';
 import { createLogger } from '@trackstream/runtime';
 import type { Benchmark } from './harness';
 import { fixed, int, progress } from './progress';
@@ -18,6 +20,11 @@ import { startService, uniqueId } from './services';
 import { percentile } from './stats';
 
 const BIG = 'big-task';
+const BIG_IMAGES = 'big-images-task';
+const IMAGE_METRICS = 4;
+const IMAGE_VARIANTS = 10;
+/** The SDK's default file_history_size: a variant's file names come back every 100 iterations. */
+const FILE_HISTORY = 100;
 const METRICS = 50;
 const VARIANTS = 4;
 /** Single values ("Summary", iteration -2147483648) of the big task. */
@@ -82,6 +89,15 @@ export const queryBenchmark: Benchmark = {
                now64(3), number
         FROM numbers(${logLines})`,
     });
+    const imageIters = quick ? 2_500 : 25_000;
+    await ch.command({
+      query: `INSERT INTO images (tenant, task, metric, variant, iter, key, url, timestamp, received_at, version)
+        SELECT 'default', '${BIG_IMAGES}', concat('metric_', toString(intDiv(number, ${IMAGE_VARIANTS * imageIters}))) AS m,
+               concat('variant_', toString(intDiv(number, ${imageIters}) % ${IMAGE_VARIANTS})) AS v, number % ${imageIters} AS iter, 'k',
+               concat('s3://bucket/${BIG_IMAGES}/', m, '/', v, '/', toString(iter % ${FILE_HISTORY}), '.png'),
+               fromUnixTimestamp64Milli(toInt64(1700000000000 + iter * 1000)), now64(3), number
+        FROM numbers(${IMAGE_METRICS * IMAGE_VARIANTS * imageIters})`,
+    });
     const seedSec = (performance.now() - t0) / 1000;
     progress(`seeded in ${fixed(seedSec)} s`);
 
@@ -98,6 +114,12 @@ export const queryBenchmark: Benchmark = {
       // The UI console tab's first page: the last 1000 lines, newest first.
       { name: 'get_task_log 2.9, tail page of 1000', endpoint: 'events.get_task_log', version: '2.9', body: { task: BIG, batch_size: TAIL }, targetMs: 100 },
       { name: `get_task_single_value_metrics (${SINGLE_VALUES} values among the 10M points)`, endpoint: 'events.get_task_single_value_metrics', body: { tasks: [BIG] }, targetMs: 100 },
+      {
+        name: 'debug_images 2.22 (UI: 3 iterations of one metric of the image task)',
+        endpoint: 'events.debug_images',
+        body: { metrics: [{ task: BIG_IMAGES, metric: 'metric_1' }], iters: 3, navigate_earlier: true, refresh: false },
+        targetMs: 300,
+      },
     ];
     const rows: Array<Array<string | number>> = [];
     const results: Record<string, unknown> = { seedSec };
@@ -137,6 +159,36 @@ export const queryBenchmark: Benchmark = {
       `page ${fixed(tail.pageMeanMs)}, count ${fixed(tail.countMeanMs)}, rest ${fixed(tail.restMeanMs)} ms`,
     ]);
     progress(`get_task_log 2.9 statements directly: p50 ${fixed(tail.p50)} ms, p95 ${fixed(tail.p95)} ms (page ${fixed(tail.pageMeanMs)}, count ${fixed(tail.countMeanMs)}, rest ${fixed(tail.restMeanMs)} ms)`);
+    // The image viewer: one step from the latest image of a variant, through the service and as
+    // the same statement straight to ClickHouse. A cursor is stateless: each request resends it.
+    const viewerRows: Array<Array<string | number>> = [];
+    const open = await postJson<{ scroll_id: string }>(query.url, 'events.get_debug_image_sample', { task: BIG_IMAGES, metric: 'metric_1', variant: 'variant_5' });
+    const state = cursorState<ImageSampleState>(open.scroll_id);
+    const steps = [
+      { name: 'previous variant, same iteration', where: 'same' as const, body: { task: BIG_IMAGES, scroll_id: open.scroll_id, navigate_earlier: true } },
+      { name: 'previous iteration (next_iteration)', where: 'other' as const, body: { task: BIG_IMAGES, scroll_id: open.scroll_id, navigate_earlier: true, next_iteration: true } },
+    ];
+    for (const step of steps) {
+      const endpoint = 'events.next_debug_image_sample';
+      const shown = await postJson<{ event: { iter: number; variant: string } | null }>(query.url, endpoint, step.body);
+      if (!shown.event) throw new Error(`${endpoint} (${step.name}): no image`);
+      await post(query.url, endpoint, step.body);
+      const before = await query.metrics();
+      const ms: number[] = [];
+      for (let i = 0; i < repeats; i++) {
+        const t = performance.now();
+        await post(query.url, endpoint, step.body);
+        ms.push(performance.now() - t);
+      }
+      const chMean = ((chSeconds(await query.metrics(), endpoint) - chSeconds(before, endpoint)) * 1000) / repeats;
+      const statement = imageStepStatement(BIG_IMAGES, state.at?.[2] ?? '0', stepCandidates(state, step.where, true), step.where, true);
+      const direct = await timeStepStatement(ch, statement, repeats);
+      ms.sort((x, y) => x - y);
+      const key = `next_debug_image_sample: ${step.name}`;
+      results[key] = { p50: percentile(ms, 50), p95: percentile(ms, 95), clickhouseViaServiceMeanMs: chMean, directP50: percentile(direct, 50), directP95: percentile(direct, 95) };
+      viewerRows.push([step.name, fixed(percentile(ms, 50)), fixed(percentile(ms, 95)), fixed(chMean), fixed(percentile(direct, 50)), fixed(percentile(direct, 95))]);
+      progress(`${key}: p50 ${fixed(percentile(ms, 50))} ms, p95 ${fixed(percentile(ms, 95))} ms; the statement directly: p50 ${fixed(percentile(direct, 50))} ms`);
+    }
 
     // download_task_log: the whole log, streamed; lines/s as the client receives them.
     const t = performance.now();
@@ -213,7 +265,7 @@ export const queryBenchmark: Benchmark = {
     progress(`scalar_metrics_iter_raw: ${int(pagePoints)} points a page, p50 ${fixed(raw.p50)} ms, ${fixed(raw.pagesPerSec, 2)} pages/s, ${fixed(raw.mbPerSec)} MB/s; the statement straight in ClickHouse ${fixed(raw.directMeanMs)} ms`);
 
     return {
-      params: { iters, metrics: METRICS, variants: VARIANTS, smallTasks, logLines, repeats, singleValues: SINGLE_VALUES, rawPage: RAW_PAGE },
+      params: { iters, metrics: METRICS, variants: VARIANTS, smallTasks, logLines, repeats, singleValues: SINGLE_VALUES, rawPage: RAW_PAGE, imageIters, imageMetrics: IMAGE_METRICS, imageVariants: IMAGE_VARIANTS },
       results,
       tables: [
         {
@@ -225,6 +277,11 @@ export const queryBenchmark: Benchmark = {
           title: `Next to the same statement run straight in ClickHouse (@clickhouse/client, JSONEachRow), ${repeats} requests each, one at a time`,
           columns: ['endpoint', 'service p50 (ms)', 'service mean (ms)', 'statement in ClickHouse, mean (ms)', 'service throughput', 'statement throughput'],
           rows: direct,
+        },
+        {
+          title: `Image viewer step (next_debug_image_sample, ms), ${int(IMAGE_METRICS * IMAGE_VARIANTS * imageIters)} images in the task, ${repeats} requests each`,
+          columns: ['step', 'p50', 'p95', 'ClickHouse via the service, mean', 'same statement directly, p50', 'directly, p95'],
+          rows: viewerRows,
         },
       ],
       notes: [
@@ -284,6 +341,32 @@ async function timeStatement(ch: ClickHouseClient, query: string, params: Record
     if (i >= 2) total += performance.now() - t; // two warm-up runs, as for the endpoints
   }
   return { meanMs: total / repeats };
+}
+
+async function postJson<T>(url: string, endpoint: string, body: Record<string, unknown>): Promise<T> {
+  const res = await fetch(`${url}/${endpoint}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const json = (await res.json()) as { data: T };
+  if (res.status !== 200) throw new Error(`${endpoint}: ${res.status} ${JSON.stringify(json).slice(0, 300)}`);
+  return json.data;
+}
+
+/** A scroll cursor's state (its signed token's claims, read without checking: the bench made it). */
+function cursorState<S>(token: string): S {
+  const payload = token.split('.')[1] ?? '';
+  return (JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { k: S }).k;
+}
+
+/** The statement run `repeats` times as the service runs it (JSONEachRow, parsed), ms each. */
+async function timeStepStatement(ch: ClickHouseClient, statement: { query: string; params: Record<string, unknown> }, repeats: number): Promise<number[]> {
+  const run = async () => (await ch.query({ query: statement.query, query_params: { ...statement.params, tenant: 'default' }, format: 'JSONEachRow', use_multipart_params_auto: true })).json();
+  for (let i = 0; i < 2; i++) await run();
+  const ms: number[] = [];
+  for (let i = 0; i < repeats; i++) {
+    const t = performance.now();
+    await run();
+    ms.push(performance.now() - t);
+  }
+  return ms.sort((x, y) => x - y);
 }
 
 async function post(url: string, endpoint: string, body: Record<string, unknown>): Promise<void> {

@@ -85,6 +85,22 @@ export const anyValue: fc.Arbitrary<unknown> = fc.oneof(
 export function validBody(endpoint: EndpointName, task = FUZZ_TASK): Record<string, unknown> {
   switch (endpoint) {
     case 'events.debug_images':
+      // Both forms at once: 2.1 reads task/batch_size, 2.7 and later metrics/navigate_earlier/refresh (unknown fields are ignored).
+      return { task, metrics: [{ task, metric: 'img', variants: ['v'] }], iters: 2, navigate_earlier: true, refresh: false, scroll_id: null, batch_size: 5 };
+    case 'events.plots':
+      return { metrics: [{ task, metric: 'plot', variants: ['v'] }, { task: 'other-task' }], iters: 2, navigate_earlier: false, refresh: false, scroll_id: null };
+    case 'events.get_debug_image_sample':
+      return { task, metric: 'img', variant: 'v', iteration: 7, refresh: false, scroll_id: null, navigate_current_metric: true };
+    case 'events.get_plot_sample':
+      return { task, metric: 'plot', iteration: null, refresh: true, scroll_id: null, navigate_current_metric: false };
+    case 'events.next_debug_image_sample':
+    case 'events.next_plot_sample':
+      return { task, scroll_id: 'not-a-cursor', navigate_earlier: true, next_iteration: false };
+    case 'events.get_task_metrics':
+      return { tasks: [task, 'other-task'], event_type: 'training_debug_image' };
+    case 'events.get_multi_task_metrics':
+      return { tasks: [task, 'other-task'], event_type: 'plot' };
+    case 'events.get_task_plots':
       return { task, iters: 2, scroll_id: null, batch_size: 5 };
     case 'events.get_task_plots':
       return { task, iters: 2, scroll_id: null, batch_size: 5, metrics: [{ metric: 'plot', variants: ['v'] }], no_scroll: false };
@@ -156,7 +172,14 @@ export const FIELDS: Record<EndpointName, readonly string[]> = {
   'events.delete_for_model': ['model', 'allow_locked'],
   'events.clear_task_log': ['task', 'threshold_sec', 'include_metrics', 'exclude_metrics'],
   'auth.login': ['expiration_sec'],
-  'events.debug_images': ['task', 'iters', 'scroll_id', 'batch_size'],
+  'events.debug_images': ['task', 'metrics', 'iters', 'navigate_earlier', 'refresh', 'scroll_id', 'batch_size'],
+  'events.plots': ['metrics', 'iters', 'navigate_earlier', 'refresh', 'scroll_id'],
+  'events.get_debug_image_sample': ['task', 'metric', 'variant', 'iteration', 'refresh', 'scroll_id', 'navigate_current_metric'],
+  'events.get_plot_sample': ['task', 'metric', 'iteration', 'refresh', 'scroll_id', 'navigate_current_metric'],
+  'events.next_debug_image_sample': ['task', 'scroll_id', 'navigate_earlier', 'next_iteration'],
+  'events.next_plot_sample': ['task', 'scroll_id', 'navigate_earlier', 'next_iteration'],
+  'events.get_task_metrics': ['tasks', 'event_type'],
+  'events.get_multi_task_metrics': ['tasks', 'event_type'],
   'events.get_task_log': ['task', 'order', 'from', 'scroll_id', 'batch_size', 'navigate_earlier', 'from_timestamp', 'metrics'],
   'events.get_task_events': ['task', 'order', 'scroll_id', 'batch_size', 'event_type', 'metrics'],
   'events.download_task_log': ['task', 'line_type', 'line_format'],

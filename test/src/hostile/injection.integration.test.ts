@@ -166,10 +166,25 @@ test('hostile task, metric, variant, key, message and worker names read back exa
     };
     const w = `[name ${JSON.stringify(name)}]`;
 
-    const images = await ok('events.debug_images', { task });
+    const images = await ok('v2.1/events.debug_images', { task });
     if (images) {
       expectEqual(f, `debug_images: ${w}`, [images['task'], (images['images'] as Array<Record<string, unknown>>).map((i) => [i['task'], i['metric'], i['variant'], i['key'], i['url']])], [task, [[task, name, name, name, `s3://b/${index}`]]]);
     }
+    // The current forms: names in the request select, and come back, exactly.
+    const img = (i: Record<string, unknown>) => [i['task'], i['metric'], i['variant'], i['key'], i['url']];
+    const stored = [task, name, name, name, `s3://b/${index}`];
+    const imageScroll = await ok('events.debug_images', { metrics: [{ task, metric: name, variants: [name] }], iters: 3 });
+    if (imageScroll) expectEqual(f, `debug_images 2.22: ${w}`, (imageScroll['metrics'] as Array<{ task: string; iterations: Array<{ iter: number; events: Array<Record<string, unknown>> }> }>).map((m) => [m.task, m.iterations.map((it) => [it.iter, it.events.map(img)])]), [[task, [[0, [stored]]]]]);
+    const plotScroll = await ok('events.plots', { metrics: [{ task, metric: name, variants: [name] }] });
+    if (plotScroll) expectEqual(f, `plots: ${w}`, (plotScroll['metrics'] as Array<{ iterations: Array<{ events: Array<Record<string, unknown>> }> }>).flatMap((m) => m.iterations.flatMap((it) => it.events.map((x) => [x['metric'], x['variant'], x['plot_str']]))), [[name, name, `{"i":${index}}`]]);
+    const sample = await ok('events.get_debug_image_sample', { task, metric: name, variant: name });
+    if (sample) expectEqual(f, `get_debug_image_sample: ${w}`, [img(sample['event'] as Record<string, unknown>), sample['min_iteration'], sample['max_iteration']], [stored, 0, 0]);
+    const plotSample = await ok('events.get_plot_sample', { task, metric: name });
+    if (plotSample) expectEqual(f, `get_plot_sample: ${w}`, (plotSample['events'] as Array<Record<string, unknown>>).map((x) => [x['metric'], x['variant']]), [[name, name]]);
+    const tm = await ok('events.get_task_metrics', { tasks: [task], event_type: 'training_debug_image' });
+    if (tm) expectEqual(f, `get_task_metrics: ${w}`, tm, { metrics: [{ task, metrics: [name] }] });
+    const mtm = await ok('events.get_multi_task_metrics', { tasks: [task], event_type: 'plot' });
+    if (mtm) expectEqual(f, `get_multi_task_metrics: ${w}`, mtm, { metrics: [{ metric: name, variants: [name] }] });
     const log = await ok('events.get_task_log', { task });
     if (log) expectEqual(f, `get_task_log: ${w}`, (log['events'] as Array<Record<string, unknown>>).map((e) => [e['task'], e['msg'], e['worker']]), [[task, name, name]]);
     const all = await ok('events.get_task_events', { task });
@@ -293,7 +308,7 @@ test('hostile strings in every string parameter: empty results or clear 400s, ne
     requests.push({ endpoint: 'events.multi_task_scalar_metrics_iter_histogram', body: { tasks: [VICTIM], samples: i % 2 === 0 ? 10 : 0, metrics: [{ metric: h }] }, expect: 'empty' });
     requests.push({ endpoint: 'events.get_task_single_value_metrics', body: { tasks: [VICTIM], metrics: [{ metric: h, variants: [h] }] }, expect: 'empty' });
     // Unknown (or invalid) task ids, alone or beside the victim in tasks[].
-    for (const endpoint of rotate(['events.debug_images', 'events.get_task_log', 'events.get_task_events', 'events.get_task_plots', 'events.get_vector_metrics_and_variants', 'events.scalar_metrics_iter_histogram', 'events.get_task_latest_scalar_values', 'events.get_scalar_metrics_and_variants', 'events.download_task_log'], i, 4)) {
+    for (const endpoint of rotate(['v2.1/events.debug_images', 'events.get_task_log', 'events.get_task_events', 'events.get_task_plots', 'events.get_vector_metrics_and_variants', 'events.scalar_metrics_iter_histogram', 'events.get_task_latest_scalar_values', 'events.get_scalar_metrics_and_variants', 'events.download_task_log'], i, 4)) {
       requests.push({ endpoint, body: { task: unknownTask }, expect: 'task' });
     }
     requests.push({ endpoint: 'events.get_scalar_metric_data', body: { task: unknownTask, metric: h }, expect: 'task' });
@@ -316,7 +331,7 @@ test('hostile strings in every string parameter: empty results or clear 400s, ne
     requests.push({ endpoint: 'events.scalar_metrics_iter_raw', body: { task: VICTIM, metric: { metric: VICTIM_METRIC }, key: h }, expect: 'enum' });
     requests.push({ endpoint: 'events.download_task_log', body: { task: VICTIM, line_type: h }, expect: 'enum' });
     // Cursors: a hostile string is never a valid one.
-    for (const endpoint of rotate(['events.debug_images', 'v1.7/events.get_task_log', 'events.get_task_events', 'events.get_task_plots', 'events.get_scalar_metric_data'], i, 2)) {
+    for (const endpoint of rotate(['v2.1/events.debug_images', 'v1.7/events.get_task_log', 'events.get_task_events', 'events.get_task_plots', 'events.get_scalar_metric_data', 'events.next_debug_image_sample', 'events.next_plot_sample'], i, 2)) {
       requests.push({ endpoint, body: { task: VICTIM, metric: VICTIM_METRIC, scroll_id: h }, expect: 'scroll' });
     }
     requests.push({ endpoint: 'events.get_multi_task_plots', body: { tasks: [VICTIM], scroll_id: h }, expect: 'scroll' });
@@ -329,7 +344,7 @@ test('hostile strings in every string parameter: empty results or clear 400s, ne
     switch (endpoint) {
       case 'events.vector_metrics_iter_histogram':
         return (d['vectors'] as unknown[]).length === 0 && (d['iterations'] as unknown[]).length === 0;
-      case 'events.debug_images':
+      case 'v2.1/events.debug_images':
         return (d['images'] as unknown[]).length === 0;
       case 'events.get_task_log':
       case 'events.get_task_events':

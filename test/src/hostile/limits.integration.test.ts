@@ -153,11 +153,24 @@ test('huge values stored through the gateway read back exactly, through every en
   };
   const all = (await pages('events.get_task_events', { task }, 'events')) as Array<{ type: string }>;
   assert.equal(all.length, events.length, 'every event, page by page');
-  const images = (await pages('events.debug_images', { task }, 'images')) as Array<{ key: string; url: string; metric: string }>;
+  const images = (await pages('v2.1/events.debug_images', { task }, 'images')) as Array<{ key: string; url: string; metric: string }>;
   assert.deepEqual(images.map((i) => [i.metric === metric, i.key === key, i.url === url]), [
     [false, true, false],
     [true, true, true],
   ].sort((a, b) => Number(a[0]) - Number(b[0])));
+  // The current forms: long names select, ride in the viewers' cursors and come back exactly.
+  type Iterations = { metrics: Array<{ iterations: Array<{ events: Array<{ key: string; url: string; metric: string }> }> }>; scroll_id: string };
+  const scroll = (await call('events.debug_images', { metrics: [{ task, metric, variants: [variant] }], iters: 5 })).data as unknown as Iterations;
+  assert.deepEqual(scroll.metrics.flatMap((m) => m.iterations.flatMap((i) => i.events.map((e) => [e.metric === metric, e.key === key, e.url === url]))), [[true, true, true]]);
+  const viewer = (await call('events.get_debug_image_sample', { task, metric, variant, navigate_current_metric: false })).data as { scroll_id: string; event: { url: string; variant: string } };
+  assert.deepEqual([viewer.event.url === url, viewer.event.variant === variant], [true, true]);
+  // The other metric's image (same iteration, same variant) is the next step across metrics.
+  const step = (await call('events.next_debug_image_sample', { task, scroll_id: viewer.scroll_id, navigate_earlier: true })).data as { event: { metric: string } | null };
+  assert.equal(step.event?.metric, 'm2');
+  const plotViewer = (await call('events.get_plot_sample', { task, metric })).data as { events: Array<{ plot_str: string }> };
+  assert.equal(plotViewer.events[0]?.plot_str, plotStr);
+  const metricNames = (await call('events.get_task_metrics', { tasks: [task], event_type: 'training_debug_image' })).data as { metrics: Array<{ metrics: string[] }> };
+  assert.deepEqual(metricNames.metrics[0]?.metrics, ['m2', metric].sort());
   const data = (await pages('events.get_scalar_metric_data', { task, metric }, 'events')) as Array<{ value: number }>;
   assert.deepEqual(data.map((e) => e.value), [2.5, 1.25]);
   // A name longer than a request may ask for is a clear 400/12, not a storage error.

@@ -35,6 +35,13 @@ export const READ_ENDPOINTS = [
   'events.clear_scroll',
   'events.get_task_single_value_metrics',
   'events.scalar_metrics_iter_raw',
+  'events.plots',
+  'events.get_debug_image_sample',
+  'events.next_debug_image_sample',
+  'events.get_plot_sample',
+  'events.next_plot_sample',
+  'events.get_task_metrics',
+  'events.get_multi_task_metrics',
 ] as const;
 
 /** The gateway's endpoints and auth.login. */
@@ -43,7 +50,7 @@ export const ALL_ENDPOINTS = [...WRITE_ENDPOINTS, ...READ_ENDPOINTS] as const;
 export type EndpointName = (typeof ALL_ENDPOINTS)[number];
 
 /** Path prefixes: none, versions each handler set answers, one above every handler. */
-export const VERSION_PREFIXES = ['', 'v1.5/', 'v1.7/', 'v2.1/', 'v2.9/', 'v2.14/', 'v2.16/', 'v2.18/', 'v2.19/', 'v2.20/', 'v2.22/', 'v2.23/', 'v2.26/', 'v2.28/', 'v2.30/', 'v999.0/', 'v999.999/'] as const;
+export const VERSION_PREFIXES = ['', 'v1.5/', 'v1.7/', 'v2.1/', 'v2.7/', 'v2.9/', 'v2.12/', 'v2.14/', 'v2.16/', 'v2.18/', 'v2.19/', 'v2.20/', 'v2.22/', 'v2.23/', 'v2.26/', 'v2.28/', 'v2.30/', 'v999.0/', 'v999.999/'] as const;
 
 // ------------------------------------------------------------------------------ raw HTTP
 

@@ -9,6 +9,9 @@ import { waitFor } from '@trackstream/local-stack';
 import { startPipeline, type Pipeline } from '../helpers/pipeline';
 import { T0, api, assertError, image, plot, tamper, type Api } from './support';
 
+/** debug_images' 2.1 form (`task`, answer `images`); newer versions take `metrics` (samples.integration.test.ts). */
+const DEBUG_IMAGES_2_1 = 'v2.1/events.debug_images';
+
 let p: Pipeline;
 let c: Api;
 const I = 'task-images';
@@ -67,17 +70,17 @@ after(async () => {
 });
 
 test('debug_images: the last iteration by default, newest first, the documented shape', async () => {
-  const r = await c.call<Images>('events.debug_images', { task: I });
+  const r = await c.call<Images>(DEBUG_IMAGES_2_1, { task: I });
   assert.equal(r.status, 200);
   assert.equal(r.data.task, I);
   assert.equal(r.data.total, 8);
   assert.equal(r.data.returned, 8);
   assert.deepEqual(r.data.images.map(imageId), imageIds([9]));
   assert.deepEqual(r.data.images[0], { type: 'training_debug_image', task: I, iter: 9, metric: 'a', variant: 'x', key: 'k0', url: image(I, 'a', 'x', 9, 'k0').url, timestamp: T0 + 9 });
-  const three = await c.call<Images>('events.debug_images', { task: I, iters: 3 });
+  const three = await c.call<Images>(DEBUG_IMAGES_2_1, { task: I, iters: 3 });
   assert.deepEqual(three.data.images.map(imageId), imageIds([9, 8, 7]));
   assert.equal(three.data.total, 24);
-  const all = await c.call<Images>('events.debug_images', { task: I, iters: 1000 });
+  const all = await c.call<Images>(DEBUG_IMAGES_2_1, { task: I, iters: 1000 });
   assert.equal(all.data.returned, 80);
 });
 
@@ -85,7 +88,7 @@ test('debug_images: pages while images arrive: the iterations stay those of the 
   const pages: Images[] = [];
   let scrollId: string | undefined;
   for (let round = 0; ; round++) {
-    const r = await c.call<Images>('events.debug_images', { task: I, iters: 3, batch_size: 5, ...(scrollId ? { scroll_id: scrollId } : {}) });
+    const r = await c.call<Images>(DEBUG_IMAGES_2_1, { task: I, iters: 3, batch_size: 5, ...(scrollId ? { scroll_id: scrollId } : {}) });
     assert.equal(r.status, 200, r.msg);
     scrollId = r.data.scroll_id;
     pages.push(r.data);
@@ -107,10 +110,10 @@ test('debug_images: pages while images arrive: the iterations stay those of the 
   );
   assert.equal(pages.at(-1)?.total, 26);
   // The next scroll starts from the iterations there are now.
-  const now = await c.call<Images>('events.debug_images', { task: I });
+  const now = await c.call<Images>(DEBUG_IMAGES_2_1, { task: I });
   assert.deepEqual(now.data.images.map(imageId), ['11/a/x/k0']);
-  assertError(await c.call('events.debug_images', { task: I, iters: 3, scroll_id: tamper(scrollId ?? '') }), 400, 1104, 'tampered');
-  assertError(await c.call('events.debug_images', { task: I, iters: 2, scroll_id: scrollId }), 400, 1104, 'other iters');
+  assertError(await c.call(DEBUG_IMAGES_2_1, { task: I, iters: 3, scroll_id: tamper(scrollId ?? '') }), 400, 1104, 'tampered');
+  assertError(await c.call(DEBUG_IMAGES_2_1, { task: I, iters: 2, scroll_id: scrollId }), 400, 1104, 'other iters');
 });
 
 test('debug_images: last write wins', async () => {
@@ -118,7 +121,7 @@ test('debug_images: last write wins', async () => {
   await c.addBatch([{ ...image(I, 'b', 'y', 11, 'k9'), url: 'second' }]);
   const r = await waitFor(
     async () => {
-      const x = await c.call<Images>('events.debug_images', { task: I });
+      const x = await c.call<Images>(DEBUG_IMAGES_2_1, { task: I });
       return x.data.images.some((e) => e.url === 'second') ? x : undefined;
     },
     { what: 'the re-reported image' },
@@ -198,21 +201,21 @@ test('get_multi_task_plots: the plot tree of several tasks, paged', async () => 
 });
 
 test('unknown tasks read empty; bad parameters are 400/12', async () => {
-  const img = await c.call<Images>('events.debug_images', { task: 'no-such-task' });
+  const img = await c.call<Images>(DEBUG_IMAGES_2_1, { task: 'no-such-task' });
   assert.deepEqual([img.data.task, img.data.images, img.data.returned, img.data.total], ['no-such-task', [], 0, 0]);
   assert.ok(img.data.scroll_id);
-  const again = await c.call<Images>('events.debug_images', { task: 'no-such-task', scroll_id: img.data.scroll_id });
+  const again = await c.call<Images>(DEBUG_IMAGES_2_1, { task: 'no-such-task', scroll_id: img.data.scroll_id });
   assert.deepEqual(again.data.images, []);
   const pl = await c.call<Plots>('events.get_task_plots', { task: 'no-such-task' }, V21);
   assert.deepEqual([pl.data.plots, pl.data.returned, pl.data.total], [[], 0, 0]);
   const multi = await c.call<MultiPlots>('events.get_multi_task_plots', { tasks: ['no-such-task'] }, V21);
   assert.deepEqual([multi.data.plots, multi.data.returned, multi.data.total], [{}, 0, 0]);
   for (const [endpoint, body, subcode] of [
-    ['events.debug_images', { task: I, iters: 0 }, 12],
-    ['events.debug_images', { task: I, iters: 'all' }, 12],
-    ['events.debug_images', { task: I, batch_size: 0 }, 12],
-    ['events.debug_images', {}, 11],
-    ['events.debug_images', { task: '' }, 101],
+    [DEBUG_IMAGES_2_1, { task: I, iters: 0 }, 12],
+    [DEBUG_IMAGES_2_1, { task: I, iters: 'all' }, 12],
+    [DEBUG_IMAGES_2_1, { task: I, batch_size: 0 }, 12],
+    [DEBUG_IMAGES_2_1, {}, 11],
+    [DEBUG_IMAGES_2_1, { task: '' }, 101],
     ['events.get_task_plots', { task: P, iters: -1 }, 12],
     ['events.get_task_plots', { task: P, scroll_id: 'x.y' }, 1104],
     ['events.get_task_plots', {}, 11],

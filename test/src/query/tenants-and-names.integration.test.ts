@@ -55,7 +55,7 @@ after(async () => {
 
 /** Every read endpoint, asking for `mark`'s metric names where it must name one. */
 const reads = (task: string, mark: string): Array<[string, Record<string, unknown>]> => [
-  ['events.debug_images', { task }],
+  ['v2.1/events.debug_images', { task }],
   ['events.get_task_log', { task }],
   ['events.get_task_events', { task }],
   ['events.get_task_plots', { task }],
@@ -143,7 +143,7 @@ test('names with quotes, backslashes, braces and unicode read back exactly', asy
   ].sort());
   const data = await a.call<{ events: Array<Record<string, unknown>> }>('events.get_scalar_metric_data', { task, metric });
   assert.deepEqual(data.data.events, [{ type: 'training_stats_scalar', task, iter: 0, metric, variant, value: 1.5, timestamp: T0 }]);
-  const images = await a.call<{ task: string; images: Array<Record<string, unknown>> }>('events.debug_images', { task });
+  const images = await a.call<{ task: string; images: Array<Record<string, unknown>> }>('v2.1/events.debug_images', { task });
   assert.equal(images.data.task, task);
   assert.deepEqual(images.data.images.map((e) => [e.task, e.metric, e.variant, e.key, e.url]), [[task, metric, variant, key, image(task, metric, variant, 0, key).url]]);
   const plots = await a.call<{ plots: Record<string, Record<string, Record<string, Record<string, { name: string }>>>> }>('events.get_multi_task_plots', { tasks: [task] });

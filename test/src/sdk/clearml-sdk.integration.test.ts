@@ -44,6 +44,11 @@ test('the ClearML SDK reports and reads back through Trackstream unchanged', asy
   assert.deepEqual(curve.x, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
   assert.equal(curve.y[3], 'NaN');
   assert.equal(out['images'].images[0].url, 'http://files/x.png');
+  // debug_images at the SDK's version, its own request class: the image grouped by task and iteration.
+  assert.deepEqual(
+    out['debug_samples'].metrics.map((m: any) => [m.task, m.iterations.map((i: any) => [i.iter, i.events.map((e: any) => [e.metric, e.variant, e.url])])]),
+    [[task, [[2, [['img', 'sample', 'http://files/x.png']]]]]],
+  );
   assert.equal(out['plots'].plots[0].plot_str, '{"data": []}');
   assert.deepEqual(out['vector_metrics'].metrics, [{ metric: 'hist', variants: ['w'] }]);
 });

@@ -1,6 +1,7 @@
 import { objectEndpoint, type RequestContext } from '@trackstream/api';
 import type { RouteDeps } from '../deps';
 import { METRIC_COLUMNS, imageEvent, type MetricColumns } from '../events';
+import { IMAGES, metricEventsPage, metricsSchema, type MetricEventsBody } from '../metric-iterations';
 import { checkTask, props, requestSchema } from '../requests';
 
 interface Body {
@@ -22,13 +23,30 @@ interface State {
 
 type Row = MetricColumns & { key: string; url: string };
 
+/** 2.7 and later: the metric-events scroll of metric-iterations.ts (2.7 selects metrics, 2.14 also variants). */
+function metricsVersion(deps: RouteDeps, version: '2.7' | '2.14' | '2.22') {
+  const withVariants = version !== '2.7';
+  return {
+    version,
+    schema: requestSchema('debug_images', version, {
+      metrics: metricsSchema(withVariants),
+      iters: props.iters,
+      navigate_earlier: { type: 'boolean', default: true },
+      refresh: { type: 'boolean', default: false },
+      scroll_id: props.scrollId,
+    }),
+    handle: (ctx: RequestContext, body: MetricEventsBody) => metricEventsPage(deps, ctx, body, IMAGES, withVariants),
+  };
+}
+
 /**
- * events.debug_images: the image events of the task's last `iters` distinct iterations, newest
+ * events.debug_images 2.1: the image events of the task's last `iters` distinct iterations, newest
  * iteration first, then by metric, variant and key (one per identity, last write wins).
  * `batch_size` (default 500) is ours: the seed has no page size.
  */
 export function debugImagesEndpoint(deps: RouteDeps) {
-  return objectEndpoint<Body>({
+  // One body type for every version: each handler reads only the fields its schema defines.
+  return objectEndpoint<Body & MetricEventsBody>({
     name: 'events.debug_images',
     versions: [
       {
@@ -45,6 +63,9 @@ export function debugImagesEndpoint(deps: RouteDeps) {
           return { task, images, returned: images.length, total, scroll_id: await deps.cursors.encode(scope, next) };
         },
       },
+      metricsVersion(deps, '2.7'),
+      metricsVersion(deps, '2.14'),
+      metricsVersion(deps, '2.22'),
     ],
   });
 }
