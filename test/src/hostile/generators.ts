@@ -101,8 +101,6 @@ export function validBody(endpoint: EndpointName, task = FUZZ_TASK): Record<stri
     case 'events.get_multi_task_metrics':
       return { tasks: [task, 'other-task'], event_type: 'plot' };
     case 'events.get_task_plots':
-      return { task, iters: 2, scroll_id: null, batch_size: 5 };
-    case 'events.get_task_plots':
       return { task, iters: 2, scroll_id: null, batch_size: 5, metrics: [{ metric: 'plot', variants: ['v'] }], no_scroll: false };
     case 'events.get_task_log':
       return { task, order: 'desc', from: 'tail', scroll_id: null, batch_size: 5, navigate_earlier: true, from_timestamp: T0 + 10, metrics: [{ metric: '' }] };
