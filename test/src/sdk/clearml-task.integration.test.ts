@@ -10,8 +10,8 @@
  * script reported (and the events the SDK sent for it), and the log shows the exact endpoint
  * versions and bodies the SDK used.
  *
- * Read-backs that need endpoint versions Trackstream does not serve yet are `todo` tests: their
- * assertions are the correct ones, and the todo names what they wait for.
+ * get_last_scalar_metrics is a `todo` test: it reads the task document's last_metrics, which
+ * ClearML's server updates as events arrive, not an events endpoint; the todo says so.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -243,7 +243,6 @@ test("get_reported_scalars(x_axis='timestamp'): x in milliseconds since the epoc
 
 test(
   "get_reported_scalars(x_axis='iso_time'): x as ISO 8601 times",
-  { todo: "events.scalar_metrics_iter_histogram: key 'iso_time' (x as ISO 8601 UTC strings with milliseconds)" },
   () => {
     assert.deepEqual(xy(readBack<Curves>('get_reported_scalars_iso_time')), expectedCurves((e) => new Date(e.timestamp).toISOString()));
   },
@@ -276,7 +275,6 @@ test(`get_reported_scalars(max_samples=${MAX_SAMPLES}): at most ${MAX_SAMPLES} p
 
 test(
   'get_all_reported_scalars(): every scalar event, single values included',
-  { todo: "events.get_task_events: the 'event_type' filter (training_stats_scalar only; today log, image and plot events come back too)" },
   () => {
     const expected: Record<string, Record<string, { name: string; x: number[]; y: number[] }>> = {};
     for (const e of [...sent].sort((a, b) => a.timestamp - b.timestamp)) {
@@ -291,7 +289,6 @@ test(
 
 test(
   `get_reported_console_output(${CONSOLE_REPORTS}): the last ${CONSOLE_REPORTS} reports, oldest first`,
-  { todo: 'events.get_task_log 2.9: navigate_earlier (true: the newest batch_size events, returned in order asc)' },
   () => {
     const logs = sent.filter((e) => e.type === 'log').sort((a, b) => a.timestamp - b.timestamp);
     assert.deepEqual(
@@ -305,7 +302,6 @@ test(
 
 test(
   "get_debug_samples('samples', 'digits'): that series' images, newest iteration first",
-  { todo: 'events.debug_images 2.14: body {metrics: [{task, metric, variants}], iters, scroll_id}, answer {scroll_id, metrics: [{task, iterations: [{iter, events}]}]}' },
   () => {
     const got = readBack<SentEvent[]>('get_debug_samples');
     const expected = sent
@@ -337,7 +333,6 @@ test('get_reported_plots(): the last iteration of every plot', () => {
 
 test(
   'get_reported_single_values(): every report_single_value',
-  { todo: 'events.get_task_single_value_metrics (2.20): body {tasks}, answer {tasks: [{task, values: [{metric, variant, value, timestamp}]}]}' },
   () => {
     assert.deepEqual(readBack('get_reported_single_values'), reported.single_values);
   },
