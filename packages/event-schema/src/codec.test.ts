@@ -8,6 +8,7 @@ import {
   decodeTopicMessage,
   encodeDeleteTask,
   encodeMessage,
+  fieldsSizeBound,
   messageKey,
   packEvents,
   type DecodeErrorReason,
@@ -352,4 +353,12 @@ test('clear-log markers carry their cutoff, round-trip, and are refused without 
     () => decodeTopicMessage(Buffer.from('{"v":1,"op":"clear-log","tenant":"a","task":"b","receivedAt":1,"requestId":"r"}')),
     (e: unknown) => e instanceof DecodeError && e.reason === 'invalid-shape',
   );
+});
+
+test('fieldsSizeBound bounds every event\'s encoded message, whatever its strings and numbers', () => {
+  for (const e of sample()) {
+    const [m] = packEvents(tenant, task, [e], Number.MAX_SAFE_INTEGER, 1_700_000_000_000);
+    const bound = 256 + 6 * (tenant.length + task.length) + fieldsSizeBound(e);
+    assert.ok(m !== undefined && m.length <= bound, `${e.type}: ${m?.length} bytes, bound ${bound}`);
+  }
 });

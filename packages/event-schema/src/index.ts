@@ -58,6 +58,7 @@ export type { EventKind, EventTable, EventOf, KindSpec, FieldSpec, ColumnSpec, W
 
 export {
   encodeMessage,
+  fieldsSizeBound,
   readTopicMessage,
   layoutV2,
   WIRE_TABLES,

@@ -1,5 +1,5 @@
 import { eventsNotAdded, noEvents, unavailable, validation, type EventLine, type RequestContext } from '@trackstream/api';
-import { EVENT_TYPES, ownerOfKey, validateEvent, type Event } from '@trackstream/event-schema';
+import { EVENT_TYPES, MODEL_KEY_PREFIX, ownerOfKey, validateEvent, type Event } from '@trackstream/event-schema';
 import { ProduceUnavailableError } from '@trackstream/kafka';
 import type { GatewayMetrics } from './metrics';
 import type { Publisher } from './publisher';
@@ -74,10 +74,7 @@ export async function ingest(ctx: RequestContext, lines: readonly EventLine[], d
 /** As the reference: one id can't be both a task and a model within one request (400, nothing added). */
 function checkOwnersConsistent(events: readonly Event[]): void {
   let models: Set<string> | undefined;
-  for (const e of events) {
-    const { owner, id } = ownerOfKey(e.task);
-    if (owner === 'model') (models ??= new Set()).add(id);
-  }
+  for (const e of events) if (e.task.startsWith(MODEL_KEY_PREFIX)) (models ??= new Set()).add(ownerOfKey(e.task).id);
   if (!models) return;
   const both = [...new Set(events.map((e) => e.task))].filter((key) => models.has(key));
   if (both.length > 0) throw validation(`Inconsistent model_event setting in the passed events (ids: ${both.slice(0, 10).join(', ')})`);

@@ -1,4 +1,4 @@
-import { EVENT_KINDS, messageKey, packEvents, type Event } from '@trackstream/event-schema';
+import { fieldsSizeBound, messageKey, packEvents, type Event } from '@trackstream/event-schema';
 import { ProduceUnavailableError, type MessageProducer, type OutgoingMessage } from '@trackstream/kafka';
 import type { GatewayMetrics } from './metrics';
 
@@ -16,30 +16,13 @@ function recordBytes(m: OutgoingMessage): number {
   return m.value.length + Buffer.byteLength(m.key) + RECORD_OVERHEAD;
 }
 
-/** Per kind, the fields whose size varies: strings (by UTF-16 unit) and float arrays (by element). */
-const VARIABLE_FIELDS = new Map(
-  EVENT_KINDS.map((k) => [
-    k.type,
-    {
-      strings: k.fields.filter((f) => f.wire === 'string' || f.wire === 'level').map((f) => f.name),
-      arrays: k.fields.filter((f) => f.wire === 'floats').map((f) => f.name),
-    },
-  ]),
-);
-
 /**
- * An upper bound of an event's encoded size (a UTF-16 unit takes at most 6 bytes, as a JSON
- * escape in the message header, and 3 in a UTF-8 line; a number at most 25 with its comma), so
+ * An upper bound of an event's encoded size (fieldsSizeBound, and the message's envelope), so
  * that exact sizes are computed only for the rare event that might be too large.
  */
 function sizeBound(tenant: string, e: Event): number {
-  // The envelope, the kind, timestamp, iter and a scalar's value: well under 256 bytes.
-  let bound = 256 + 6 * (tenant.length + e.task.length);
-  const fields = e as unknown as Record<string, string | number[]>;
-  const { strings, arrays } = VARIABLE_FIELDS.get(e.type) as { strings: string[]; arrays: string[] };
-  for (const name of strings) bound += 6 * (fields[name] as string).length;
-  for (const name of arrays) bound += 25 * (fields[name] as number[]).length;
-  return bound;
+  // The envelope and the kind: well under 256 bytes; tenant and task escaped in the header.
+  return 256 + 6 * (tenant.length + e.task.length) + fieldsSizeBound(e);
 }
 
 /**

@@ -100,5 +100,5 @@ export function decodeMessage(input: Buffer | Uint8Array | null | undefined): Me
 export { DecodeError, messageKey } from './message';
 export type { DecodeErrorReason, DeleteTaskMessage, Message, TopicMessage } from './message';
 export { encodeDeleteTask } from './delete-marker';
-export { DEFAULT_MAX_MESSAGE_BYTES, WIRE_COLUMNS, WIRE_TABLES, encodeMessage, layoutV2, packEvents } from './v2';
+export { DEFAULT_MAX_MESSAGE_BYTES, WIRE_COLUMNS, WIRE_TABLES, encodeMessage, fieldsSizeBound, layoutV2, packEvents } from './v2';
 export type { V2Layout, V2Section, WireTable } from './v2';

@@ -116,6 +116,22 @@ class LineEncoder {
 
 const [PLANS, SLOTS] = linePlans();
 
+/**
+ * An upper bound of the bytes an event's own fields take, in its v2 line or escaped in JSON: a
+ * UTF-16 unit at most 6 (a JSON escape; 3 in UTF-8), a number at most 25 with its separator.
+ * Compiled per kind, so that sizing every event costs a few property reads.
+ */
+export const fieldsSizeBound: (e: Event) => number = (() => {
+  const perKind = EVENT_KINDS.map((k) => {
+    const terms = (k.fields as readonly FieldSpec[]).map((f) => {
+      const v = fieldOf('e', f.name);
+      return f.wire === 'string' || f.wire === 'level' ? `6 * ${v}.length` : f.wire === 'floats' ? `25 * ${v}.length` : '25';
+    });
+    return `case ${JSON.stringify(k.type)}: return ${terms.join(' + ')};`;
+  });
+  return compile<(e: Event) => number>({}, ['e'], `switch (e.type) { ${perKind.join(' ')} default: return 0; }`);
+})();
+
 /** Lines of one message being packed, by table. */
 class V2Builder {
   readonly lines = new Map<WireTable, string[]>();
