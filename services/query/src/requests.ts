@@ -12,6 +12,9 @@ export function requestSchema(action: string, version: string, properties: Recor
   const seed = seedHas(action, version) ? endpointSchema(action, version) : referenceDocument().requestSchema(action, version);
   const props = { ...(seed['properties'] as Record<string, JsonSchema> | undefined) };
   for (const [name, extra] of Object.entries(properties)) props[name] = { ...props[name], ...extra };
+  // Model events are stored (add's model_event) but not read yet: asking for them is refused
+  // (400/12) rather than answered with the task's events. false (the SDK's) and null are fine.
+  if (props['model_events']) props['model_events'] = { ...props['model_events'], type: ['boolean', 'null'], enum: [false, null] };
   const seedRequired = (seed['required'] as string[] | undefined) ?? [];
   return { ...seed, properties: props, required: [...new Set([...seedRequired, ...required])] };
 }
