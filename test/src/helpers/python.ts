@@ -1,4 +1,18 @@
 import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { defaultCacheDir, ensureVenv, repoRoot } from '@trackstream/local-stack';
+
+/** The Python of the cached virtualenv holding the ClearML SDK pinned in test/sdk/requirements.txt. */
+export function sdkPython(): Promise<string> {
+  return ensureVenv({
+    requirements: join(repoRoot(), 'test', 'sdk', 'requirements.txt'),
+    cacheDir: defaultCacheDir(),
+    name: 'clearml-sdk',
+    log: (line) => console.log(`[sdk] ${line}`),
+    what: 'the ClearML SDK for the compatibility test',
+    sizeHint: 'about 60 MB',
+  });
+}
 
 /** Runs a Python script and resolves with its stdout; rejects with stderr on a non-zero exit. */
 export function runPython(python: string, args: readonly string[], timeoutMs = 120_000): Promise<string> {

@@ -4,23 +4,16 @@
  * body, as it sends it), and reads them back through the read endpoints.
  */
 import { after, before, test } from 'node:test';
+import { repoRoot } from '@trackstream/local-stack';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { ensureVenv, defaultCacheDir, repoRoot } from '@trackstream/local-stack';
 import { startPipeline, uniqueName, type Pipeline } from '../helpers/pipeline';
-import { runPython } from '../helpers/python';
+import { sdkPython, runPython } from '../helpers/python';
 
 let p: Pipeline;
 let python: string;
 before(async () => {
-  python = await ensureVenv({
-    requirements: join(repoRoot(), 'test', 'sdk', 'requirements.txt'),
-    cacheDir: defaultCacheDir(),
-    name: 'clearml-sdk',
-    log: (line) => console.log(`[sdk] ${line}`),
-    what: 'the ClearML SDK for the compatibility test',
-    sizeHint: 'about 60 MB',
-  });
+  python = await sdkPython();
   p = await startPipeline();
 });
 after(async () => {

@@ -14,14 +14,14 @@
  * ClearML's server updates as events arrive, not an events endpoint; the todo says so.
  */
 import { after, before, test } from 'node:test';
+import { repoRoot } from '@trackstream/local-stack';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureVenv, defaultCacheDir, repoRoot } from '@trackstream/local-stack';
 import { startFakeClearmlServer, type FakeClearmlServer, type ForwardedCall } from '../helpers/fake-clearml-server';
 import { startPipeline, uniqueName, type Pipeline } from '../helpers/pipeline';
-import { startPythonDriver } from '../helpers/python';
+import { sdkPython, startPythonDriver } from '../helpers/python';
 
 interface Point {
   metric: string;
@@ -77,14 +77,7 @@ let sent: SentEvent[];
 let readCalls: ForwardedCall[];
 
 before(async () => {
-  const python = await ensureVenv({
-    requirements: join(repoRoot(), 'test', 'sdk', 'requirements.txt'),
-    cacheDir: defaultCacheDir(),
-    name: 'clearml-sdk',
-    log: (line) => console.log(`[sdk] ${line}`),
-    what: 'the ClearML SDK for the compatibility test',
-    sizeHint: 'about 60 MB',
-  });
+  const python = await sdkPython();
   p = await startPipeline();
   fake = await startFakeClearmlServer({ upstream: p.url, log: (line) => console.log(`[fake-clearml] ${line}`) });
   // Its own home: no ~/clearml.conf of the machine's, and the SDK's cache goes away with it.
