@@ -20,8 +20,8 @@ import { compareVersions, parseVersion } from './version';
 export const DEFAULT_TENANT = 'default';
 /** The SDK's oldest bundled API module; a lower `api_version` claim breaks it. */
 export const MIN_TOKEN_API_VERSION = '2.9';
-/** The `api_version` claim a service should announce unless it has a reason not to. */
-export const DEFAULT_TOKEN_API_VERSION = '2.23';
+/** The `api_version` claim: the highest events API version served (the SDK then uses its highest bundled module at or below it, 2.23). */
+export const DEFAULT_TOKEN_API_VERSION = '2.30';
 
 export interface AccessKey {
   readonly accessKey: string;
