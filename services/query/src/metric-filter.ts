@@ -4,7 +4,7 @@ import { props } from './requests';
 /** One entry of a request's `metrics: [{metric, variants}]` (null variants: all of them). */
 export interface MetricVariants {
   metric: string;
-  variants?: string[] | null;
+  variants?: readonly string[] | null;
 }
 
 /** The request property `metrics` (and `metric` of scalar_metrics_iter_raw): names bounded as every name we bind. */

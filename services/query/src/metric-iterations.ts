@@ -2,6 +2,7 @@ import { validation, type JsonSchema, type RequestContext } from '@trackstream/a
 import type { CursorScope } from './cursor';
 import type { RouteDeps } from './deps';
 import { METRIC_COLUMNS, imageEvent, plotEvent, type MetricColumns } from './events';
+import { metricFilter } from './metric-filter';
 import { checkTask, props } from './requests';
 
 /**
@@ -115,20 +116,11 @@ export function nextPosition(task: string, old: Position | undefined, iterations
 
 // ------------------------------------------------------------------------------ SQL
 
-/** The selection as a condition on metric and variant (`alias.` prefixes the columns), with its parameters. */
-export function selectionFilter(sel: TaskSelection, alias = ''): { sql: string; params: Record<string, unknown> } {
+/** The selection as a condition on metric and variant, with its parameters: the request's metric filter (metric-filter.ts). */
+export function selectionFilter(sel: TaskSelection): { sql: string; params: Record<string, unknown> } {
   if (sel.metrics === null) return { sql: '', params: {} };
-  const allVariants: string[] = [];
-  const pairMetrics: string[] = [];
-  const pairVariants: string[] = [];
-  for (const [m, vs] of sel.metrics) {
-    if (vs === null) allVariants.push(m);
-    else for (const v of vs) pairMetrics.push(m), pairVariants.push(v);
-  }
-  return {
-    sql: `AND (${alias}metric IN {sel_all:Array(String)} OR (${alias}metric, ${alias}variant) IN arrayZip({sel_m:Array(String)}, {sel_v:Array(String)}))`,
-    params: { sel_all: allVariants, sel_m: pairMetrics, sel_v: pairVariants },
-  };
+  const { sql, params } = metricFilter([...sel.metrics].map(([metric, variants]) => ({ metric, variants })), 'sel');
+  return { sql, params };
 }
 
 function rangeFilter(dir: Direction, column: string): { sql: string; params: Record<string, unknown> } {

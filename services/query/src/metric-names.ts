@@ -1,25 +1,23 @@
 import type { RequestContext } from '@trackstream/api';
+import { EVENT_KINDS, type FieldSpec } from '@trackstream/event-schema';
 import type { RouteDeps } from './deps';
 
 /**
  * The metric and variant names tasks reported, per event type: get_task_metrics and
  * get_multi_task_metrics. Log events have no metric (the reference's metric aggregation finds
- * none in them), so `log` has no table here.
+ * none in them), so `log` has no table here (kinds.ts: logs have no `metric` field).
  */
-export const EVENT_TYPE_TABLES = {
-  training_stats_scalar: 'scalars',
-  training_stats_vector: 'vectors',
-  training_debug_image: 'images',
-  plot: 'plots',
-} as const;
+const METRIC_KINDS = EVENT_KINDS.filter((k) => (k.fields as readonly FieldSpec[]).some((f) => f.name === 'metric'));
+const TABLE_OF_TYPE = new Map<string, string>(METRIC_KINDS.map((k) => [k.type, k.table]));
 
-export const EVENT_TYPES = [...Object.keys(EVENT_TYPE_TABLES), 'log'] as const;
-export type EventType = keyof typeof EVENT_TYPE_TABLES | 'log';
+export const EVENT_TYPES = EVENT_KINDS.map((k) => k.type);
+export type EventType = (typeof EVENT_TYPES)[number];
 
-/** The tables holding an event type's metrics; every type's when none is named. */
+/** The tables holding an event type's metrics (none for a kind without one: logs); every type's when none is named. */
 export function metricTables(eventType: EventType | undefined): string[] {
-  if (eventType === undefined) return Object.values(EVENT_TYPE_TABLES);
-  return eventType === 'log' ? [] : [EVENT_TYPE_TABLES[eventType]];
+  if (eventType === undefined) return [...TABLE_OF_TYPE.values()];
+  const table = TABLE_OF_TYPE.get(eventType);
+  return table === undefined ? [] : [table];
 }
 
 /** Names returned at most (per task for get_task_metrics): the reference's bucket bound. */
