@@ -1,5 +1,5 @@
 import { fromCHFloat, fromCHMillis } from '@trackstream/clickhouse';
-import { EVENT_KINDS, type EventType, type FieldSpec, type KindSpec, type WireField } from '@trackstream/event-schema';
+import { EVENT_KINDS, ownerOfKey, type EventType, type FieldSpec, type KindSpec, type WireField } from '@trackstream/event-schema';
 
 /**
  * Stored rows as the read endpoints select them, and the event objects they answer with: the
@@ -49,9 +49,13 @@ const ANSWERS = new Map(
   ]),
 );
 
-/** A stored event as the read endpoints answer it: `type`, `task`, then its fields. */
+/**
+ * A stored event as the read endpoints answer it: `type`, `task` (the owner's id, `task` being a
+ * `task` column value), `model_event: true` for a model's, then its fields.
+ */
 export function eventAnswer(type: EventType, task: string, row: object): Record<string, unknown> {
-  const out: Record<string, unknown> = { type, task };
+  const owner = ownerOfKey(task);
+  const out: Record<string, unknown> = owner.owner === 'model' ? { type, task: owner.id, model_event: true } : { type, task };
   const r = row as Record<string, unknown>;
   for (const f of ANSWERS.get(type) ?? []) out[f.name] = answerValue(f.wire, r[f.column]);
   return out;

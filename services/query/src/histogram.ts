@@ -3,6 +3,7 @@ import type { RouteDeps } from './deps';
 import { byteOrder, float } from './events';
 import { chunkJoin, ColumnsWriter, isoTimeToken, valueToken } from './json-columns';
 import { NO_METRIC_FILTER, type MetricFilter } from './metric-filter';
+import { answerId } from './requests';
 
 /** One variant's curve: `x` ascending; `y_min`/`y_max` are ours (the reference returns x/y only). */
 export interface Series {
@@ -210,7 +211,7 @@ export async function streamEveryPoint(
     { tasks, ...filter.params },
     (rows) => {
       let out = '';
-      for (const r of rows) out += writer.write({ path: nest === 'task' ? [r.metric, r.variant, r.task] : [r.metric, r.variant], col: Number(r.col), s: r.s });
+      for (const r of rows) out += writer.write({ path: nest === 'task' ? [r.metric, r.variant, answerId(r.task)] : [r.metric, r.variant], col: Number(r.col), s: r.s });
       return out;
     },
   );

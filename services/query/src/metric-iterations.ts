@@ -3,7 +3,8 @@ import type { CursorScope } from './cursor';
 import type { RouteDeps } from './deps';
 import { METRIC_COLUMNS, imageEvent, plotEvent, type MetricColumns } from './events';
 import { metricFilter } from './metric-filter';
-import { checkTask, props } from './requests';
+import type { Owner } from '@trackstream/event-schema';
+import { answerId, checkTask, props, readOwner } from './requests';
 
 /**
  * The metric-events scroll of events.debug_images (2.7 and later) and events.plots: for each
@@ -40,10 +41,10 @@ export const MAX_VARIANTS = 10_000;
  * does): a later entry for the same metric replaces an earlier one, an entry without a metric
  * selects every metric of its task, and no (or empty) variants select every variant.
  */
-export function taskSelections(entries: readonly TaskMetricEntry[], withVariants: boolean): TaskSelection[] {
+export function taskSelections(entries: readonly TaskMetricEntry[], withVariants: boolean, owner: Owner = 'task'): TaskSelection[] {
   const byTask = new Map<string, { all: boolean; metrics: Map<string, readonly string[] | null> }>();
   for (const e of entries) {
-    const task = checkTask(e.task);
+    const task = checkTask(e.task, owner);
     const sel = byTask.get(task) ?? { all: false, metrics: new Map() };
     byTask.set(task, sel);
     if (e.metric === undefined) sel.all = true;
@@ -254,7 +255,7 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) 
 
 /** One page of the scroll: `{metrics: [{task, iterations: [{iter, events}]}], scroll_id}`. */
 export async function metricEventsPage<R extends MetricColumns, E>(deps: RouteDeps, ctx: RequestContext, body: MetricEventsBody, kind: MetricEventsKind<R, E>, withVariants: boolean) {
-  const selections = taskSelections(body.metrics, withVariants);
+  const selections = taskSelections(body.metrics, withVariants, readOwner(ctx, body));
   const scope: CursorScope = { endpoint: ctx.endpoint, tenant: ctx.tenant, task: selections.map((s) => s.task), params: { metrics: selectionKey(selections) } };
   const decoded = await deps.cursors.decode<ScrollState>(body.scroll_id, scope);
   // refresh: back to each task's latest iterations.
@@ -267,7 +268,7 @@ export async function metricEventsPage<R extends MetricColumns, E>(deps: RouteDe
   });
   const next: ScrollState = { positions: pages.flatMap((p) => (p.position ? [p.position] : [])) };
   return {
-    metrics: pages.map((p) => ({ task: p.task, iterations: p.iterations.map(({ iter, events }) => ({ iter, events })) })),
+    metrics: pages.map((p) => ({ task: answerId(p.task), iterations: p.iterations.map(({ iter, events }) => ({ iter, events })) })),
     scroll_id: await deps.cursors.encode(scope, next),
   };
 }

@@ -1,5 +1,5 @@
-import { invalidTaskId, type JsonSchema } from '@trackstream/api';
-import { endpointSchema, isValidTaskId, listEndpoints, referenceDocument } from '@trackstream/event-schema';
+import { compareVersions, invalidTaskId, type JsonSchema, type RequestContext } from '@trackstream/api';
+import { endpointSchema, isValidTaskId, listEndpoints, ownerKey, ownerOfKey, referenceDocument, type Owner } from '@trackstream/event-schema';
 
 const seedHas = (action: string, version: string): boolean => listEndpoints().some((e) => e.action === action && e.versions.includes(version));
 
@@ -12,9 +12,8 @@ export function requestSchema(action: string, version: string, properties: Recor
   const seed = seedHas(action, version) ? endpointSchema(action, version) : referenceDocument().requestSchema(action, version);
   const props = { ...(seed['properties'] as Record<string, JsonSchema> | undefined) };
   for (const [name, extra] of Object.entries(properties)) props[name] = { ...props[name], ...extra };
-  // Model events are stored (add's model_event) but not read yet: asking for them is refused
-  // (400/12) rather than answered with the task's events. false (the SDK's) and null are fine.
-  if (props['model_events']) props['model_events'] = { ...props['model_events'], type: ['boolean', 'null'], enum: [false, null] };
+  // The SDK may send null for "not set".
+  if (props['model_events']) props['model_events'] = { ...props['model_events'], type: ['boolean', 'null'] };
   const seedRequired = (seed['required'] as string[] | undefined) ?? [];
   return { ...seed, properties: props, required: [...new Set([...seedRequired, ...required])] };
 }
@@ -47,13 +46,29 @@ export const props = {
   iteration: { type: ['integer', 'null'] },
 } as const satisfies Record<string, JsonSchema>;
 
-/** 400/101 unless `task` is an acceptable id. */
-export function checkTask(task: string): string {
-  if (!isValidTaskId(task)) throw invalidTaskId(task);
-  return task;
+/**
+ * Whose events a read asks for: a model's with `model_events: true` (defined from 2.22; an older
+ * version's request reads the task's, whatever it sends), else the task's.
+ */
+export function readOwner(ctx: RequestContext, body: object): Owner {
+  return (body as { model_events?: unknown }).model_events === true && compareVersions(ctx.actualVersion, '2.22') >= 0 ? 'model' : 'task';
 }
 
-/** Each id checked; duplicates dropped (order kept). */
-export function checkTasks(tasks: readonly string[]): string[] {
-  return [...new Set(tasks.map(checkTask))];
+/**
+ * 400/101 unless `task` is an acceptable id; returns the `task` column value the owner's events
+ * are stored under (ownerKey), which every statement, cursor scope and answer then uses.
+ */
+export function checkTask(task: string, owner: Owner = 'task'): string {
+  if (!isValidTaskId(task)) throw invalidTaskId(task);
+  return ownerKey(owner, task);
+}
+
+/** Each id checked and keyed as checkTask; duplicates dropped (order kept). */
+export function checkTasks(tasks: readonly string[], owner: Owner = 'task'): string[] {
+  return [...new Set(tasks.map((t) => checkTask(t, owner)))];
+}
+
+/** The id an answer names for a `task` column value: a model's id without its key's prefix. */
+export function answerId(key: string): string {
+  return ownerOfKey(key).id;
 }

@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { parseJson, stringifyJson } from '@trackstream/api';
+import { MODEL_KEY_PREFIX } from '@trackstream/event-schema';
 import { waitFor } from '@trackstream/local-stack';
 import type { Pipeline } from '../helpers/pipeline';
 
@@ -77,9 +78,14 @@ const TABLE: Record<string, string> = {
   log: 'logs',
 };
 
+/** The `task` column value an event is stored under: a model event's (model_event) is its model's key. */
+function storedTask(e: Event): string {
+  return e['model_event'] === true ? MODEL_KEY_PREFIX + String(e['model'] ?? e.task) : e.task;
+}
+
 /** An event's identity: events with the same one are one row (last write wins); logs never merge. */
 function identity(e: Event, i: number): string {
-  return e.type === 'log' ? `log#${i}` : JSON.stringify([e.type, e.task, e.metric, e.variant, e.iter, e.key]);
+  return e.type === 'log' ? `log#${i}` : JSON.stringify([e.type, storedTask(e), e.metric, e.variant, e.iter, e.key]);
 }
 
 /** `headers` authenticate every call; `tenant` is theirs (for counting stored rows). */
@@ -114,7 +120,7 @@ export function api(p: Pipeline, headers: Record<string, string> = {}, tenant = 
       events.forEach((e, i) => {
         const t = TABLE[e.type] as string;
         const entry = byTable.get(t) ?? { tasks: new Set(), ids: new Set() };
-        entry.tasks.add(e.task);
+        entry.tasks.add(storedTask(e));
         entry.ids.add(identity(e, i));
         byTable.set(t, entry);
       });

@@ -84,28 +84,3 @@ test('delete_for_model: bad input is a 400 in the envelope, and the endpoint is 
   const old = await p.call('events.delete_for_model', { model: 'm' }, { version: '2.21' });
   assert.notEqual(old.status, 200, 'no handler below 2.22');
 });
-
-test('reads with model_events: true are refused (400/12), never answered with the task\'s events; false reads the task\'s', async () => {
-  const id = uniqueName('model-read');
-  assert.equal((await p.addBatch([scalar(id, 1, 1)], { version: '2.22' })).data.added, 1);
-  assert.equal((await p.addBatch([scalar(id, 1, 5, { model_event: true })], { version: '2.22' })).data.added, 1);
-  await p.waitForCount('SELECT count() FROM scalars FINAL WHERE task IN {ids:Array(String)}', 2, { ids: [id, MODEL_KEY_PREFIX + id] });
-  const reads: Array<[string, Record<string, unknown>]> = [
-    ['events.scalar_metrics_iter_histogram', { task: id }],
-    ['events.get_task_events', { task: id, event_type: 'training_stats_scalar' }],
-    ['events.get_scalar_metrics_and_variants', { task: id }],
-    ['events.get_task_plots', { task: id }],
-    ['events.debug_images', { metrics: [{ task: id }] }],
-    ['events.get_task_single_value_metrics', { tasks: [id] }],
-    ['events.multi_task_scalar_metrics_iter_histogram', { tasks: [id] }],
-  ];
-  for (const [endpoint, body] of reads) {
-    const refused = await p.call(endpoint, { ...body, model_events: true }, { version: '999.0' });
-    assert.equal(refused.status, 400, `${endpoint}: ${refused.status}`);
-    assert.equal(refused.meta.result_subcode, 12, endpoint);
-    assert.match(refused.meta.result_msg, /model_events/, endpoint);
-    assert.equal((await p.call(endpoint, { ...body, model_events: false }, { version: '999.0' })).status, 200, endpoint);
-  }
-  const events = await p.call<{ events: Array<{ value: number }> }>('events.get_task_events', { task: id, event_type: 'training_stats_scalar', model_events: false }, { version: '999.0' });
-  assert.deepEqual(events.data.events.map((e) => e.value), [1], 'the task\'s event, not the model\'s');
-});

@@ -1,6 +1,6 @@
 import { objectEndpoint } from '@trackstream/api';
 import type { RouteDeps } from '../deps';
-import { checkTask, props, requestSchema } from '../requests';
+import { checkTask, props, requestSchema, readOwner } from '../requests';
 import { getImageSample, type GetImageSampleRequest } from '../samples';
 
 type Body = Omit<GetImageSampleRequest, 'navigate_current_metric'> & { navigate_current_metric?: boolean };
@@ -23,7 +23,7 @@ export function getDebugImageSampleEndpoint(deps: RouteDeps) {
       ...(v === '2.12' ? {} : { navigate_current_metric: { type: 'boolean', default: true } }),
     }),
     handle: (ctx: Parameters<typeof getImageSample>[1], body: Body) =>
-      getImageSample(deps, ctx, { ...body, task: checkTask(body.task), navigate_current_metric: v === '2.12' ? true : body.navigate_current_metric !== false }),
+      getImageSample(deps, ctx, { ...body, task: checkTask(body.task, readOwner(ctx, body)), navigate_current_metric: v === '2.12' ? true : body.navigate_current_metric !== false }),
   });
   return objectEndpoint<Body>({ name: 'events.get_debug_image_sample', versions: [version('2.12'), version('2.20'), version('2.22')] });
 }

@@ -1,7 +1,7 @@
 import { objectEndpoint } from '@trackstream/api';
 import type { RouteDeps } from '../deps';
 import { EVENT_TYPES, metricTables, multiTaskMetricVariants, type EventType } from '../metric-names';
-import { checkTasks, props, requestSchema } from '../requests';
+import { checkTasks, props, requestSchema, readOwner } from '../requests';
 
 interface Body {
   tasks: string[];
@@ -20,7 +20,7 @@ export function getMultiTaskMetricsEndpoint(deps: RouteDeps) {
         version: '2.28',
         schema: requestSchema('get_multi_task_metrics', '2.28', { tasks: props.tasks, event_type: { type: 'string', enum: [...EVENT_TYPES] } }),
         async handle(ctx, body) {
-          const tasks = checkTasks(body.tasks);
+          const tasks = checkTasks(body.tasks, readOwner(ctx, body));
           const pairs = await multiTaskMetricVariants(deps, ctx, tasks, metricTables(body.event_type));
           const metrics: Array<{ metric: string; variants: string[] }> = [];
           for (const { metric, variant } of pairs) {

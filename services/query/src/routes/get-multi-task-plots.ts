@@ -3,7 +3,7 @@ import type { RouteDeps } from '../deps';
 import { METRIC_COLUMNS, child, dict, plotEvent, type MetricColumns } from '../events';
 import { metricFilter, metricsSchema, NO_METRIC_FILTER, type MetricFilter, type MetricVariants } from '../metric-filter';
 import { countWindow, plotBounds, windowCondition, windowParams, type Bounds, type WindowScope } from '../plot-window';
-import { DEFAULT_PAGE, MAX_PAGE, checkTasks, props, requestSchema } from '../requests';
+import { DEFAULT_PAGE, MAX_PAGE, answerId, checkTasks, props, requestSchema, readOwner } from '../requests';
 
 interface Body {
   tasks: string[];
@@ -48,7 +48,7 @@ interface Selection {
  */
 export function getMultiTaskPlotsEndpoint(deps: RouteDeps) {
   const handle = async (ctx: RequestContext, body: Body, sel: Selection) => {
-    const tasks = checkTasks(body.tasks);
+    const tasks = checkTasks(body.tasks, readOwner(ctx, body));
     const { sql, params } = sel.filter;
     const window = windowCondition(sel.scope, sql);
     // 2.1's scope is {iters} alone: its cursors stay valid across an upgrade.
@@ -80,7 +80,7 @@ export function getMultiTaskPlotsEndpoint(deps: RouteDeps) {
         handle: (ctx, body) => handle(ctx, body, { scope: 'metric', filter: NO_METRIC_FILTER, noScroll: noScroll(body) }),
       },
       {
-        // 2.22 adds model_events, which is not this endpoint's to answer yet.
+        // 2.22 adds model_events (readOwner).
         version: '2.22',
         schema: requestSchema('get_multi_task_plots', '2.22', newer),
         handle: (ctx, body) => handle(ctx, body, { scope: 'metric', filter: NO_METRIC_FILTER, noScroll: noScroll(body) }),
@@ -102,8 +102,9 @@ export function getMultiTaskPlotsEndpoint(deps: RouteDeps) {
 function plotTree(rows: readonly Row[]): PlotTree {
   const plots: PlotTree = dict();
   for (const r of rows) {
-    const byIter = child(child(child(plots, r.metric), r.variant), r.task);
-    (byIter[String(r.iter)] ??= { name: r.task, plots: [] }).plots.push(plotEvent(r.task, r));
+    const task = answerId(r.task);
+    const byIter = child(child(child(plots, r.metric), r.variant), task);
+    (byIter[String(r.iter)] ??= { name: task, plots: [] }).plots.push(plotEvent(r.task, r));
   }
   return plots;
 }

@@ -1,6 +1,6 @@
 import { objectEndpoint } from '@trackstream/api';
 import type { RouteDeps } from '../deps';
-import { checkTask, props, requestSchema } from '../requests';
+import { checkTask, props, requestSchema, readOwner } from '../requests';
 import { getPlotSample, type GetPlotSampleRequest } from '../samples';
 
 /**
@@ -18,7 +18,7 @@ export function getPlotSampleEndpoint(deps: RouteDeps) {
       scroll_id: props.scrollId,
       navigate_current_metric: { type: 'boolean', default: true },
     }),
-    handle: (ctx: Parameters<typeof getPlotSample>[1], body: GetPlotSampleRequest) => getPlotSample(deps, ctx, { ...body, task: checkTask(body.task) }),
+    handle: (ctx: Parameters<typeof getPlotSample>[1], body: GetPlotSampleRequest) => getPlotSample(deps, ctx, { ...body, task: checkTask(body.task, readOwner(ctx, body)) }),
   });
   return objectEndpoint<GetPlotSampleRequest>({ name: 'events.get_plot_sample', versions: [version('2.20'), version('2.22')] });
 }

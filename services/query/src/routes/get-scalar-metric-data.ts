@@ -1,7 +1,7 @@
 import { objectEndpoint, type RequestContext } from '@trackstream/api';
 import type { RouteDeps } from '../deps';
 import { METRIC_COLUMNS, scalarEvent, type MetricColumns } from '../events';
-import { checkTask, props, requestSchema } from '../requests';
+import { checkTask, props, requestSchema, readOwner } from '../requests';
 
 interface Body {
   task: string;
@@ -24,7 +24,7 @@ const WHERE = 'tenant = {tenant:String} AND task = {task:String} AND metric = {m
  */
 export function getScalarMetricDataEndpoint(deps: RouteDeps) {
   async function answer(ctx: RequestContext, body: Body) {
-    const task = checkTask(body.task);
+    const task = checkTask(body.task, readOwner(ctx, body));
     const scope = { endpoint: ctx.endpoint, tenant: ctx.tenant, task, params: { metric: body.metric } };
     const after = await deps.cursors.decode<State | null>(body.scroll_id, scope);
     const resume = after ? 'AND (iter < {ai:Int64} OR (iter = {ai:Int64} AND variant > {av:String}))' : '';

@@ -1,7 +1,7 @@
 import { objectEndpoint, type RequestContext } from '@trackstream/api';
 import type { RouteDeps } from '../deps';
 import { dict } from '../events';
-import { checkTask, requestSchema } from '../requests';
+import { checkTask, requestSchema, readOwner } from '../requests';
 
 /**
  * events.get_scalar_metrics_and_variants: `{metrics: {metric: [variant, ...]}}`, sorted. The
@@ -9,7 +9,7 @@ import { checkTask, requestSchema } from '../requests';
  */
 export function getScalarMetricsAndVariantsEndpoint(deps: RouteDeps) {
   async function answer(ctx: RequestContext, body: { task: string }) {
-    const task = checkTask(body.task);
+    const task = checkTask(body.task, readOwner(ctx, body));
     // Exact without FINAL (every version of a row has the same identity), and answered by the
     // curve_stats projection without reading a point.
     const rows = await deps.db.rows<{ metric: string; variant: string }>(

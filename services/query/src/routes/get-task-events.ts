@@ -3,7 +3,7 @@ import { EVENT_KINDS, EVENT_TABLES, kindOfTable, type ColumnSpec, type EventKind
 import type { RouteDeps } from '../deps';
 import { eventAnswer } from '../events';
 import { metricFilter, metricsSchema, NO_METRIC_FILTER, type MetricFilter, type MetricVariants } from '../metric-filter';
-import { checkTask, props, requestSchema } from '../requests';
+import { checkTask, props, requestSchema, readOwner } from '../requests';
 
 interface Body {
   task: string;
@@ -104,7 +104,7 @@ function toEvent(task: string, r: Row) {
  */
 export function getTaskEventsEndpoint(deps: RouteDeps) {
   const handle = async (ctx: RequestContext, body: Body, sel: Selection, params: Record<string, string>) => {
-    const task = checkTask(body.task);
+    const task = checkTask(body.task, readOwner(ctx, body));
     const scope = { endpoint: ctx.endpoint, tenant: ctx.tenant, task, params: { order: body.order, ...params } };
     const after = await deps.cursors.decode<State | null>(body.scroll_id, scope);
     const [rows, total] = await Promise.all([readPage(deps, ctx, task, sel, body.batch_size, after), countAll(deps, ctx, task, sel)]);

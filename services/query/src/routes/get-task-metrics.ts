@@ -1,7 +1,7 @@
 import { objectEndpoint, type RequestContext } from '@trackstream/api';
 import type { RouteDeps } from '../deps';
 import { EVENT_TYPES, metricTables, taskMetricNames, type EventType } from '../metric-names';
-import { checkTasks, props, requestSchema } from '../requests';
+import { answerId, checkTasks, props, requestSchema, readOwner } from '../requests';
 
 interface Body {
   tasks: string[];
@@ -18,10 +18,10 @@ export function getTaskMetricsEndpoint(deps: RouteDeps) {
     version: v,
     schema: requestSchema('get_task_metrics', v, { tasks: props.tasks, event_type: { type: 'string', enum: [...EVENT_TYPES] } }, ['event_type']),
     async handle(ctx: RequestContext, body: Body) {
-      const tasks = checkTasks(body.tasks);
+      const tasks = checkTasks(body.tasks, readOwner(ctx, body));
       const [table] = metricTables(body.event_type);
       const names = table ? await taskMetricNames(deps, ctx, tasks, table) : new Map<string, string[]>();
-      return { metrics: tasks.map((task) => ({ task, metrics: names.get(task) ?? [] })) };
+      return { metrics: tasks.map((task) => ({ task: answerId(task), metrics: names.get(task) ?? [] })) };
     },
   });
   return objectEndpoint<Body>({ name: 'events.get_task_metrics', versions: [version('2.7'), version('2.22')] });

@@ -3,7 +3,7 @@ import type { RouteDeps } from '../deps';
 import { METRIC_COLUMNS, plotEvent, type MetricColumns } from '../events';
 import { metricFilter, metricsSchema, type MetricVariants } from '../metric-filter';
 import { WINDOW, countWindow, plotBounds, windowCondition, windowParams, type Bounds } from '../plot-window';
-import { DEFAULT_PAGE, MAX_PAGE, checkTask, props, requestSchema } from '../requests';
+import { DEFAULT_PAGE, MAX_PAGE, checkTask, props, requestSchema, readOwner } from '../requests';
 
 interface Body {
   task: string;
@@ -39,7 +39,7 @@ type Row = MetricColumns & { plot_str: string };
  */
 export function getTaskPlotsEndpoint(deps: RouteDeps) {
   const byMetric = async (ctx: RequestContext, body: Body, noScroll: boolean) => {
-    const task = checkTask(body.task);
+    const task = checkTask(body.task, readOwner(ctx, body));
     const filter = metricFilter(body.metrics);
     const { sql, params } = filter;
     const window = windowCondition('variant', sql);
@@ -63,7 +63,7 @@ export function getTaskPlotsEndpoint(deps: RouteDeps) {
         version: '2.1',
         schema: requestSchema('get_task_plots', '2.1', { iters: props.iters, scroll_id: props.scrollId, batch_size: props.batchSize }),
         async handle(ctx, body) {
-          const task = checkTask(body.task);
+          const task = checkTask(body.task, readOwner(ctx, body));
           const scope = { endpoint: ctx.endpoint, tenant: ctx.tenant, task, params: { iters: body.iters } };
           const state = (await deps.cursors.decode<State>(body.scroll_id, scope)) ?? { bounds: await plotBounds(deps, ctx, [task]) };
           const [rows, total] = await Promise.all([readPage(deps, ctx, state, body.iters, body.batch_size ?? DEFAULT_PAGE), countWindow(deps, ctx, state.bounds, body.iters)]);
@@ -84,7 +84,7 @@ export function getTaskPlotsEndpoint(deps: RouteDeps) {
         handle: (ctx, body) => byMetric(ctx, body, body.no_scroll === true),
       },
       {
-        // 2.22 adds model_events, which is not this endpoint's to answer yet.
+        // 2.22 adds model_events (readOwner).
         version: '2.22',
         schema: requestSchema('get_task_plots', '2.22', pageProps),
         handle: (ctx, body) => byMetric(ctx, body, body.no_scroll === true),

@@ -4,7 +4,7 @@ import type { RouteDeps } from '../deps';
 import { byteOrder, float } from '../events';
 import { SUMMARY_ITERATION } from '../histogram';
 import { metricFilter, metricsSchema, type MetricVariants } from '../metric-filter';
-import { checkTasks, props, requestSchema } from '../requests';
+import { answerId, checkTasks, props, requestSchema, readOwner } from '../requests';
 
 interface Body {
   tasks: string[];
@@ -45,7 +45,7 @@ export function singleValueTasks(tasks: readonly string[], rows: readonly Single
     const list = byTask.get(task);
     if (!list) continue;
     list.sort((a, b) => byteOrder(a.metric, b.metric) || byteOrder(a.variant, b.variant));
-    out.push({ task, task_name: task, values: list.map((r) => ({ metric: r.metric, variant: r.variant, value: float(r.value), timestamp: fromCHMillis(r.ts) })) });
+    out.push({ task: answerId(task), task_name: answerId(task), values: list.map((r) => ({ metric: r.metric, variant: r.variant, value: float(r.value), timestamp: fromCHMillis(r.ts) })) });
   }
   return out;
 }
@@ -72,7 +72,7 @@ export function singleValuesStatement(filterSql: string): string {
  */
 export function getTaskSingleValueMetricsEndpoint(deps: RouteDeps) {
   async function answer(ctx: RequestContext, body: Body) {
-    const tasks = checkTasks(body.tasks);
+    const tasks = checkTasks(body.tasks, readOwner(ctx, body));
     const filter = metricFilter(body.metrics);
     const rows = await deps.db.rows<SingleValueRow>(ctx, singleValuesStatement(filter.sql), { tasks, limit: MAX_SINGLE_VALUES, ...filter.params });
     return { tasks: singleValueTasks(tasks, rows) };

@@ -1,11 +1,11 @@
 import { objectEndpoint, type RequestContext } from '@trackstream/api';
 import type { RouteDeps } from '../deps';
-import { checkTask, requestSchema } from '../requests';
+import { checkTask, requestSchema, readOwner } from '../requests';
 
 /** events.get_vector_metrics_and_variants: `{metrics: [{metric, variants: [...]}]}`, both sorted. 2.22 adds only model_events. */
 export function getVectorMetricsAndVariantsEndpoint(deps: RouteDeps) {
   async function answer(ctx: RequestContext, body: { task: string }) {
-    const task = checkTask(body.task);
+    const task = checkTask(body.task, readOwner(ctx, body));
     // DISTINCT over identity columns is exact without FINAL: every version of a row has the same ones.
     const rows = await deps.db.rows<{ metric: string; variant: string }>(
       ctx,

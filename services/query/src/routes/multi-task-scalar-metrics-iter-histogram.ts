@@ -3,7 +3,7 @@ import type { RouteDeps } from '../deps';
 import { child, dict } from '../events';
 import { histogramKey, scalarHistograms, streamEveryPoint, withIsoTime, type ScalarKey, type Series } from '../histogram';
 import { metricFilter, metricsSchema, type MetricVariants } from '../metric-filter';
-import { checkTasks, props, requestSchema } from '../requests';
+import { answerId, checkTasks, props, requestSchema, readOwner } from '../requests';
 
 interface Body {
   tasks: string[];
@@ -20,7 +20,7 @@ interface Body {
  */
 export function multiTaskScalarMetricsIterHistogramEndpoint(deps: RouteDeps) {
   async function answer(ctx: RequestContext, body: Body): Promise<unknown> {
-    const tasks = checkTasks(body.tasks);
+    const tasks = checkTasks(body.tasks, readOwner(ctx, body));
     const filter = metricFilter(body.metrics);
     if (body.samples === 0) {
       return streamedEnvelope(ctx, chainChunks('{"metrics":{', await streamEveryPoint(deps, ctx, tasks, body.key, 'task', filter), () => '}}'));
@@ -33,8 +33,8 @@ export function multiTaskScalarMetricsIterHistogramEndpoint(deps: RouteDeps) {
       body.samples,
       histogramKey(body.key),
       (task, metric, variant, series) => {
-        series.name = task;
-        child(child(metrics, metric), variant)[task] = body.key === 'iso_time' ? withIsoTime(series) : series;
+        series.name = answerId(task);
+        child(child(metrics, metric), variant)[answerId(task)] = body.key === 'iso_time' ? withIsoTime(series) : series;
       },
       filter,
     );

@@ -1,6 +1,6 @@
 import { objectEndpoint } from '@trackstream/api';
 import type { RouteDeps } from '../deps';
-import { checkTask, props, requestSchema } from '../requests';
+import { checkTask, props, requestSchema, readOwner } from '../requests';
 import { nextImageSample, type NextSampleRequest } from '../samples';
 
 type Body = Omit<NextSampleRequest, 'next_iteration'> & { next_iteration?: boolean };
@@ -20,7 +20,7 @@ export function nextDebugImageSampleEndpoint(deps: RouteDeps) {
       ...(v === '2.12' ? {} : { next_iteration: { type: 'boolean', default: false } }),
     }),
     handle: (ctx: Parameters<typeof nextImageSample>[1], body: Body) =>
-      nextImageSample(deps, ctx, { ...body, task: checkTask(body.task), next_iteration: v === '2.12' ? false : body.next_iteration === true }),
+      nextImageSample(deps, ctx, { ...body, task: checkTask(body.task, readOwner(ctx, body)), next_iteration: v === '2.12' ? false : body.next_iteration === true }),
   });
   return objectEndpoint<Body>({ name: 'events.next_debug_image_sample', versions: [version('2.12'), version('2.22')] });
 }

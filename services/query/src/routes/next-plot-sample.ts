@@ -1,6 +1,6 @@
 import { objectEndpoint } from '@trackstream/api';
 import type { RouteDeps } from '../deps';
-import { checkTask, requestSchema } from '../requests';
+import { checkTask, requestSchema, readOwner } from '../requests';
 import { nextPlotSample, type NextSampleRequest } from '../samples';
 
 type Body = Omit<NextSampleRequest, 'next_iteration'> & { next_iteration?: boolean };
@@ -20,7 +20,7 @@ export function nextPlotSampleEndpoint(deps: RouteDeps) {
       ...(v === '2.20' ? {} : { next_iteration: { type: 'boolean', default: false } }),
     }),
     handle: (ctx: Parameters<typeof nextPlotSample>[1], body: Body) =>
-      nextPlotSample(deps, ctx, { ...body, task: checkTask(body.task), next_iteration: v === '2.20' ? false : body.next_iteration === true }),
+      nextPlotSample(deps, ctx, { ...body, task: checkTask(body.task, readOwner(ctx, body)), next_iteration: v === '2.20' ? false : body.next_iteration === true }),
   });
   return objectEndpoint<Body>({ name: 'events.next_plot_sample', versions: [version('2.20'), version('2.22')] });
 }

@@ -3,7 +3,7 @@ import type { RouteDeps } from '../deps';
 import { child, dict } from '../events';
 import { histogramKey, scalarHistograms, streamEveryPoint, withIsoTime, type ScalarKey, type Series } from '../histogram';
 import { metricFilter, metricsSchema, type MetricVariants } from '../metric-filter';
-import { checkTask, props, requestSchema } from '../requests';
+import { checkTask, props, requestSchema, readOwner } from '../requests';
 
 interface Body {
   task: string;
@@ -20,7 +20,7 @@ interface Body {
  */
 export function scalarMetricsIterHistogramEndpoint(deps: RouteDeps) {
   async function answer(ctx: RequestContext, body: Body): Promise<unknown> {
-    const task = checkTask(body.task);
+    const task = checkTask(body.task, readOwner(ctx, body));
     const filter = metricFilter(body.metrics);
     if (body.samples === 0) return streamedEnvelope(ctx, chainChunks('{', await streamEveryPoint(deps, ctx, [task], body.key, 'variant', filter), () => '}'));
     const metrics = dict<Record<string, Series | ReturnType<typeof withIsoTime<Series>>>>();

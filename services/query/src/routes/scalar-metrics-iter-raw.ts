@@ -4,7 +4,7 @@ import { byteOrder } from '../events';
 import { histogramKey, type HistogramKey, type ScalarKey } from '../histogram';
 import { chunkJoin, ColumnsWriter, valueToken } from '../json-columns';
 import { metricFilter, metricVariantsSchema, type MetricVariants } from '../metric-filter';
-import { checkTask, props, requestSchema } from '../requests';
+import { checkTask, props, requestSchema, readOwner } from '../requests';
 
 interface Body {
   task: string;
@@ -103,7 +103,7 @@ function rawSchema(version: string): JsonSchema {
  */
 export function scalarMetricsIterRawEndpoint(deps: RouteDeps) {
   async function answer(ctx: RequestContext, body: Body) {
-    const task = checkTask(body.task);
+    const task = checkTask(body.task, readOwner(ctx, body));
     const filter = metricFilter([body.metric]);
     const scope = { endpoint: ctx.endpoint, tenant: ctx.tenant, task, params: { metric: filter.key, key: body.key } };
     const state = await deps.cursors.decode<State>(body.scroll_id, scope);

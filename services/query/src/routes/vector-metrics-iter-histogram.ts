@@ -1,7 +1,7 @@
 import { objectEndpoint, type RequestContext } from '@trackstream/api';
 import type { RouteDeps } from '../deps';
 import { float } from '../events';
-import { MAX_PAGE, checkTask, props, requestSchema } from '../requests';
+import { MAX_PAGE, checkTask, props, requestSchema, readOwner } from '../requests';
 
 interface Body {
   task: string;
@@ -16,7 +16,7 @@ interface Body {
  */
 export function vectorMetricsIterHistogramEndpoint(deps: RouteDeps) {
   async function answer(ctx: RequestContext, body: Body) {
-    const task = checkTask(body.task);
+    const task = checkTask(body.task, readOwner(ctx, body));
     const rows = await deps.db.rows<{ iter: string; values: Array<number | string> }>(
       ctx,
       `SELECT iter, values FROM vectors FINAL
