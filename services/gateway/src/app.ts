@@ -1,9 +1,14 @@
-import { createApiRouter, type Auth } from '@trackstream/api';
+import express from 'express';
+import { createApiRouter, type Auth, type RequestContext } from '@trackstream/api';
 import { clickhouseFromConfig, type ClickHouseClient } from '@trackstream/clickhouse';
 import { prepareValidators } from '@trackstream/event-schema';
 import { createProducer, ensureTopics, kafkaFromConfig, topicNames, type Kafka } from '@trackstream/kafka';
 import type { Registry } from '@trackstream/metrics';
 import type { Component, Logger } from '@trackstream/runtime';
+import { createApiserver } from './clearml/apiserver';
+import { LastValuesForward } from './clearml/last-values';
+import { createLifecycleBridge, type LifecycleBridge } from './clearml/lifecycle';
+import { LifecycleJournal } from './clearml/journal';
 import type { GatewayConfig } from './config';
 import { createGatewayMetrics } from './metrics';
 import { Publisher } from './publisher';
@@ -35,7 +40,16 @@ export function createGateway(deps: GatewayDeps): Component {
   const metrics = createGatewayMetrics(deps.registry);
   const producer = createProducer(kafka, { logger, sendTimeoutMs: config.gatewayProduceTimeoutMs, compression: 'none' });
   const publisher = new Publisher(producer, topics.events, config.gatewayMessageMaxBytes, metrics);
-  const ingestDeps = { publisher, metrics, retryAfterSec: config.gatewayRetryAfterSec };
+  // Beside a ClearML server: the lifecycle bridge (started with the journal) and the last-values forward.
+  const apiserver = config.clearmlApiUrl ? createApiserver(config.clearmlApiUrl, config.clearmlApiTimeoutMs) : undefined;
+  const lastValues =
+    apiserver && config.clearmlLastValuesIntervalMs > 0 ? new LastValuesForward({ api: apiserver, intervalMs: config.clearmlLastValuesIntervalMs, logger, registry: deps.registry }) : undefined;
+  const clearmlRoutes = express.Router();
+  let bridge: LifecycleBridge | undefined;
+  const onAccepted = lastValues
+    ? (ctx: RequestContext, events: Parameters<LastValuesForward['note']>[2]) => lastValues.note(ctx.tenant, callerAuth(ctx), events)
+    : undefined;
+  const ingestDeps = { publisher, metrics, retryAfterSec: config.gatewayRetryAfterSec, onAccepted };
   prepareValidators();
 
   const deleteDeps = {
@@ -62,10 +76,14 @@ export function createGateway(deps: GatewayDeps): Component {
     ],
   });
 
+  const all = express.Router();
+  all.use(clearmlRoutes, routes);
+
   return {
     name: 'gateway',
-    routes,
+    routes: all,
     async start() {
+      lastValues?.start();
       // Topics are created here too so a gateway can take events before any writer ran;
       // if Kafka is down the gateway still starts and answers 503 until it is back.
       await ensureTopics(kafka, [
@@ -73,11 +91,41 @@ export function createGateway(deps: GatewayDeps): Component {
         { topic: topics.deadLetter, numPartitions: 1, replicationFactor: config.kafkaReplicationFactor },
       ]).catch((e: unknown) => logger.warn({ err: e }, 'could not check the Kafka topics; will produce when Kafka is back'));
       await producer.start();
+      // After the producer: unfinished deletions in the journal are sent on at once.
+      if (apiserver) {
+        const journal = await LifecycleJournal.open(config.clearmlLifecycleJournal);
+        bridge = createLifecycleBridge({
+          auth: deps.auth,
+          api: apiserver,
+          apiUrl: config.clearmlApiUrl,
+          journal,
+          publisher,
+          logger,
+          registry: deps.registry,
+          bodyLimit: config.gatewayBodyLimitBytes,
+          timeoutMs: config.clearmlApiTimeoutMs,
+          retryMs: config.clearmlLifecycleRetryMs,
+        });
+        clearmlRoutes.use(bridge.routes);
+        bridge.start();
+      }
     },
     async stop() {
+      await lastValues?.stop();
+      await bridge?.stop();
       await producer.stop();
       if (!deps.clickhouse) await clickhouse.close();
     },
     health: () => [{ name: 'kafka-producer', check: () => producer.connected }],
   };
+}
+
+/** The headers that authenticate the caller at the ClearML server too. */
+function callerAuth(ctx: RequestContext): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const h of ['authorization', 'cookie']) {
+    const v = ctx.req.headers[h];
+    if (typeof v === 'string') out[h] = v;
+  }
+  return out;
 }

@@ -13,12 +13,22 @@ export const gatewayOwnConfigSpec = {
   gatewayRetryAfterSec: field({ env: 'GATEWAY_RETRY_AFTER_SEC', type: 'integer', default: 2, minimum: 1, description: 'Retry-After of 503 answers' }),
 } as const;
 
+/** Beside a ClearML server (docs/clearml.md): its lifecycle calls pass through the gateway, and scalars' last values are forwarded to it. */
+export const gatewayClearmlConfigSpec = {
+  clearmlApiUrl: field({ env: 'CLEARML_API_URL', type: 'string', default: '', description: 'The ClearML API server (http://apiserver:8008); set, the gateway serves the lifecycle bridge and the last-values forward' }),
+  clearmlApiTimeoutMs: field({ env: 'CLEARML_API_TIMEOUT_MS', type: 'integer', default: 60_000, minimum: 1000, description: 'Longest wait for the ClearML server to answer a call' }),
+  clearmlLifecycleJournal: field({ env: 'CLEARML_LIFECYCLE_JOURNAL', type: 'string', default: '.local/clearml/lifecycle.jsonl', description: 'File of lifecycle calls not finished yet (on a persistent volume: a deletion is finished from it after a crash)' }),
+  clearmlLifecycleRetryMs: field({ env: 'CLEARML_LIFECYCLE_RETRY_MS', type: 'integer', default: 5000, minimum: 100, description: 'How often unfinished lifecycle deletions are retried' }),
+  clearmlLastValuesIntervalMs: field({ env: 'CLEARML_LAST_VALUES_INTERVAL_MS', type: 'integer', default: 5000, minimum: 0, description: 'Least time between two last-values forwards of one task (0: no forward)' }),
+} as const;
+
 export const gatewayConfigSpec = {
   ...serviceSpec(8081, 'HTTP port (API, health, metrics)'),
   ...kafkaConfigSpec,
   ...clickhouseConfigSpec,
   ...authConfigSpec,
   ...gatewayOwnConfigSpec,
+  ...gatewayClearmlConfigSpec,
 } as const;
 
 export type GatewayConfig = ConfigOf<typeof gatewayConfigSpec>;

@@ -8,6 +8,8 @@ export interface IngestDeps {
   publisher: Publisher;
   metrics: GatewayMetrics;
   retryAfterSec: number;
+  /** Told of the events of each request once Kafka holds them (the last-values forward). */
+  onAccepted?: (ctx: RequestContext, events: readonly Event[]) => void;
 }
 
 export interface IngestResult {
@@ -68,6 +70,7 @@ export async function ingest(ctx: RequestContext, lines: readonly EventLine[], d
     throw unavailable('the event log (Kafka) is unavailable; nothing was added, retry later', deps.retryAfterSec, e);
   }
   countAccepted(accepted, deps.metrics);
+  deps.onAccepted?.(ctx, accepted);
   return { added: accepted.length, errors, errors_info: errorsInfo };
 }
 

@@ -17,10 +17,15 @@
  * - any other API call answers a ClearML-envelope error (400) and is recorded in `unknown`, so
  *   a test shows what the fake lacks instead of silently inventing it.
  *
- * It keeps nothing the events API owns: a task's `last_metrics` and `last_iteration`, which a
- * real ClearML server updates as events arrive, stay empty here.
+ * Beside that router-like `url`, `apiserverUrl` stands for the ClearML API server alone, which
+ * Trackstream's gateway calls (CLEARML_API_URL): the lifecycle calls it passes on (`tasks.delete`,
+ * `tasks.reset`, their `_many` forms, `projects.delete`, `models.delete*`), the listings it reads
+ * (`tasks.get_all_ex`, `models.get_all_ex`), and `events.add_batch` of the last-values forward,
+ * from which it keeps `last_metrics`, `last_iteration` and `last_update` as ClearML's server does.
+ * With `bridge: true`, the router-like `url` sends the lifecycle calls to Trackstream too, as the
+ * deployment's router does. `failNext` makes a call fail once, as a refused ClearML call.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
@@ -62,14 +67,36 @@ export interface FakeTask {
   [field: string]: unknown;
 }
 
+export interface FakeModel {
+  id: string;
+  task?: string;
+  project?: string;
+  [field: string]: unknown;
+}
+
+/** One events.add_batch the fake API server received (the last-values forward). */
+export interface LastValuesCall {
+  at: number;
+  events: Array<Record<string, unknown>>;
+}
+
 export interface FakeClearmlServer {
-  /** The SDK's api, web and files host. */
+  /** The SDK's api, web and files host (the deployment's router). */
   readonly url: string;
+  /** The ClearML API server alone (what CLEARML_API_URL names). */
+  readonly apiserverUrl: string;
+  /** Where events.* (and, with `bridge`, the lifecycle calls) go: Trackstream. */
+  upstream: string;
+  readonly models: Map<string, FakeModel>;
+  readonly lastValues: LastValuesCall[];
+  /** The next call of `endpoint` answers this error instead. */
+  failNext(endpoint: string, code?: number, subcode?: number): void;
   readonly calls: ForwardedCall[];
   readonly unknown: UnknownCall[];
   /** Every non-events call the fake answered, in order, with its body. */
   readonly answered: AnsweredCall[];
   readonly tasks: Map<string, FakeTask>;
+  readonly projects: Map<string, { id: string; name: string; [field: string]: unknown }>;
   /** Uploaded files by URL path (`/project/task.id/metrics/...`). */
   readonly files: Map<string, Buffer>;
   close(): Promise<void>;
@@ -91,11 +118,13 @@ class FakeError extends Error {
 const API_PATH = /^\/(?:v(\d+\.\d+)\/)?([a-z_]+)\.([a-z_]+)$/;
 const FORWARDED_SERVICES = new Set(['events']);
 const FORWARDED_ENDPOINTS = new Set(['auth.login']);
+/** The calls the deployment's router sends to Trackstream's lifecycle bridge. */
+const LIFECYCLE_ENDPOINTS = new Set(['tasks.delete', 'tasks.delete_many', 'tasks.reset', 'tasks.reset_many', 'projects.delete', 'models.delete', 'models.delete_many']);
 /** Requests slower than this are logged. */
 const SLOW_MS = 5_000;
 
-export async function startFakeClearmlServer(opts: { upstream: string; log?: (line: string) => void }): Promise<FakeClearmlServer> {
-  const upstream = new URL(opts.upstream);
+export async function startFakeClearmlServer(opts: { upstream?: string; bridge?: boolean; log?: (line: string) => void }): Promise<FakeClearmlServer> {
+  let upstreamUrl = opts.upstream ?? '';
   const log = opts.log ?? (() => undefined);
   const calls: ForwardedCall[] = [];
   const unknown: UnknownCall[] = [];
@@ -103,6 +132,9 @@ export async function startFakeClearmlServer(opts: { upstream: string; log?: (li
   const files = new Map<string, Buffer>();
   const projects = new Map<string, { id: string; name: string; [field: string]: unknown }>();
   const tasks = new Map<string, FakeTask>();
+  const models = new Map<string, FakeModel>();
+  const lastValues: LastValuesCall[] = [];
+  const failures = new Map<string, FakeError>();
   const newId = (): string => randomBytes(16).toString('hex');
   const now = (): string => new Date().toISOString();
 
@@ -151,6 +183,67 @@ export async function startFakeClearmlServer(opts: { upstream: string; log?: (li
     return items.slice(at * size, at * size + size);
   };
 
+  /** ClearML's filters of the *_ex listings the bridge reads: id, project, task, parent. */
+  const filterEx = <T extends Record<string, unknown>>(items: Iterable<T>, body: Body): T[] =>
+    [...items].filter((x) =>
+      (['id', 'project', 'task', 'parent'] as const).every((f) => {
+        const want = body[f];
+        return !Array.isArray(want) || want.length === 0 || want.includes(x[f]);
+      }),
+    );
+  /** A task's output models go with it unless `delete_output_models` is false. */
+  const dropOutputs = (taskId: string, body: Body): number => {
+    if (body['delete_output_models'] === false) return 0;
+    let n = 0;
+    for (const [id, m] of models) if (m.task === taskId) (models.delete(id), n++);
+    return n;
+  };
+  const deleteTask = (body: Body) => {
+    const t = getTask(body);
+    tasks.delete(t.id);
+    return { deleted: true, updated_children: 0, updated_models: 0, deleted_models: dropOutputs(t.id, body), events: {} };
+  };
+  const resetTask = (body: Body) => {
+    const t = getTask(body);
+    Object.assign(t, { status: 'created', last_iteration: 0, last_metrics: {}, last_update: now() });
+    return { updated: 1, fields: { status: 'created' }, deleted_models: dropOutputs(t.id, body), events: {} };
+  };
+  /** A `_many` call: each id as the single call would do it, failures listed as ClearML lists them. */
+  const many = (single: (body: Body) => Body, key: 'task' | 'model') => (body: Body) => {
+    const succeeded: Body[] = [];
+    const failed: Body[] = [];
+    for (const id of (body['ids'] as unknown[] | undefined) ?? []) {
+      try {
+        succeeded.push({ id, ...single({ ...body, [key]: id }) });
+      } catch (e) {
+        const err = e as FakeError;
+        failed.push({ id, error: { codes: [err.code, err.subcode], msg: err.message, data: {} } });
+      }
+    }
+    return { succeeded, failed };
+  };
+  const deleteModel = (body: Body) => {
+    const id = String(body['model'] ?? '');
+    if (!models.delete(id)) throw new FakeError(400, 201, `Invalid model id: id=${id}`);
+    return { deleted: true, url: null };
+  };
+  /** ClearML's last_metrics update from one scalar event (its task's, keyed by md5 of the names). */
+  const noteScalar = (e: Record<string, unknown>): void => {
+    const t = tasks.get(String(e['task']));
+    const value = e['value'];
+    if (!t || e['type'] !== 'training_stats_scalar' || typeof value !== 'number') return;
+    const md5 = (x: unknown) => createHash('md5').update(String(x ?? '')).digest('hex');
+    const byMetric = ((t['last_metrics'] as Record<string, Record<string, Body>> | undefined) ??= {});
+    const last = ((byMetric[md5(e['metric'])] ??= {})[md5(e['variant'])] ??= { metric: e['metric'], variant: e['variant'] });
+    const iter = Number(e['iter'] ?? 0);
+    const ts = Number(e['timestamp'] ?? 0);
+    if (last['iter'] === undefined || iter > Number(last['iter']) || (iter === Number(last['iter']) && ts >= Number(last['timestamp']))) Object.assign(last, { value, iter, timestamp: ts });
+    if (last['min_value'] === undefined || value < Number(last['min_value'])) Object.assign(last, { min_value: value, min_value_iter: iter });
+    if (last['max_value'] === undefined || value > Number(last['max_value'])) Object.assign(last, { max_value: value, max_value_iter: iter });
+    t['last_iteration'] = Math.max(Number(t['last_iteration'] ?? 0), iter);
+    t['last_update'] = now();
+  };
+
   const handlers: Record<string, Handler> = {
     'projects.get_by_id': (body) => {
       const project = projects.get(String(body['project'] ?? ''));
@@ -185,6 +278,25 @@ export async function startFakeClearmlServer(opts: { upstream: string; log?: (li
       return { id };
     },
     'tasks.get_by_id': (body) => ({ task: getTask(body) }),
+    'tasks.get_all_ex': (body) => ({ tasks: page(filterEx(tasks.values(), body), body) }),
+    'models.get_all_ex': (body) => ({ models: page(filterEx(models.values(), body), body) }),
+    'tasks.delete': deleteTask,
+    'tasks.delete_many': many(deleteTask, 'task'),
+    'tasks.reset': resetTask,
+    'tasks.reset_many': many(resetTask, 'task'),
+    'models.delete': deleteModel,
+    'models.delete_many': many(deleteModel, 'model'),
+    'projects.delete': (body) => {
+      const project = String(body['project'] ?? '');
+      if (!projects.delete(project)) throw new FakeError(400, 401, `Invalid project id: id=${project}`);
+      let deletedTasks = 0;
+      let deletedModels = 0;
+      if (body['delete_contents'] === true) {
+        for (const [id, t] of tasks) if (t['project'] === project) (tasks.delete(id), deletedTasks++);
+        for (const [id, m] of models) if (m.project === project) (models.delete(id), deletedModels++);
+      }
+      return { deleted: 1, disassociated_tasks: 0, deleted_tasks: deletedTasks, deleted_models: deletedModels, urls: {} };
+    },
     'tasks.get_all': (body) => ({ tasks: page([...tasks.values()].filter((t) => matches(t, body)), body) }),
     'tasks.edit': edit,
     'tasks.started': setStatus('in_progress', 'started'),
@@ -219,6 +331,7 @@ export async function startFakeClearmlServer(opts: { upstream: string; log?: (li
   };
 
   const forward = (req: IncomingMessage, res: ServerResponse, raw: Buffer, version: string | null, endpoint: string): void => {
+    const upstream = new URL(upstreamUrl);
     const headers = { ...req.headers, host: upstream.host };
     const out = httpRequest({ hostname: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers }, (up) => {
       res.writeHead(up.statusCode ?? 502, up.headers);
@@ -249,7 +362,8 @@ export async function startFakeClearmlServer(opts: { upstream: string; log?: (li
     out.end(raw);
   };
 
-  const server = createServer((req, res) => {
+  /** `asApiserver`: the ClearML API server alone; else the router-like host the SDK is pointed at. */
+  const serve = (asApiserver: boolean) => createServer((req, res) => {
     const started = Date.now();
     res.on('close', () => {
       const ms = Date.now() - started;
@@ -264,8 +378,23 @@ export async function startFakeClearmlServer(opts: { upstream: string; log?: (li
       if (!api) return serveFiles(req, res, path, raw);
       const [, version = null, service = '', action = ''] = api;
       const endpoint = `${service}.${action}`;
-      if (FORWARDED_SERVICES.has(service) || FORWARDED_ENDPOINTS.has(endpoint)) return forward(req, res, raw, version, endpoint);
+      if (!asApiserver && (FORWARDED_SERVICES.has(service) || FORWARDED_ENDPOINTS.has(endpoint) || (opts.bridge && LIFECYCLE_ENDPOINTS.has(endpoint)))) {
+        return forward(req, res, raw, version, endpoint);
+      }
+      if (asApiserver && endpoint === 'events.add_batch') {
+        const lines = parseBody(raw, req.headers['content-encoding'], true);
+        const events = Array.isArray(lines) ? (lines as Array<Record<string, unknown>>) : [];
+        lastValues.push({ at: Date.now(), events });
+        for (const e of events) noteScalar(e);
+        return answer(res, endpoint, version, 200, 0, 'OK', { added: events.length, errors: 0, errors_info: {} });
+      }
       const body = parseBody(raw, req.headers['content-encoding'], false);
+      const failure = failures.get(endpoint);
+      if (failure) {
+        failures.delete(endpoint);
+        answered.push({ path, endpoint, body, status: failure.code });
+        return answer(res, endpoint, version, failure.code, failure.subcode, failure.message, {});
+      }
       const handler = handlers[endpoint];
       if (!handler) {
         unknown.push({ method: req.method ?? 'GET', path, endpoint, body });
@@ -314,20 +443,42 @@ export async function startFakeClearmlServer(opts: { upstream: string; log?: (li
     res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': file.length }).end(req.method === 'HEAD' ? undefined : file);
   };
 
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const listen = async (server: ReturnType<typeof serve>): Promise<string> => {
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  };
+  const router = serve(false);
+  const apiserver = serve(true);
+  const [url, apiserverUrl] = [await listen(router), await listen(apiserver)];
+  const close = (server: ReturnType<typeof serve>) =>
+    new Promise<void>((resolve, reject) => {
+      server.closeAllConnections();
+      server.close((e) => (e ? reject(e) : resolve()));
+    });
   return {
     url,
+    apiserverUrl,
+    get upstream() {
+      return upstreamUrl;
+    },
+    set upstream(u: string) {
+      upstreamUrl = u;
+    },
     calls,
     unknown,
     answered,
     tasks,
+    models,
+    projects,
+    lastValues,
     files,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.closeAllConnections();
-        server.close((e) => (e ? reject(e) : resolve()));
-      }),
+    failNext(endpoint, code = 500, subcode = 0) {
+      failures.set(endpoint, new FakeError(code, subcode, `fake ClearML server: ${endpoint} failed on purpose`));
+    },
+    close: async () => {
+      await close(router);
+      await close(apiserver);
+    },
   };
 }
 

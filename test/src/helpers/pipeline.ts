@@ -33,7 +33,8 @@ export interface Pipeline {
   /** Resolves once `sql` (a count query) returns at least `n`. */
   waitForCount(sql: string, n: number, params?: Record<string, unknown>, timeoutMs?: number): Promise<number>;
   count(sql: string, params?: Record<string, unknown>): Promise<number>;
-  stop(): Promise<void>;
+  /** Stops the pipeline and drops its database (`keepData`: kept, for a pipeline started again on it). */
+  stop(opts?: { keepData?: boolean }): Promise<void>;
 }
 
 export interface CallOptions {
@@ -119,10 +120,10 @@ export async function startPipeline(opts: PipelineOptions = {}): Promise<Pipelin
         },
         { timeoutMs, what: `${n} rows from: ${sql}` },
       ),
-    async stop() {
+    async stop(o = {}) {
       await shutdown();
       await app.close();
-      await clickhouse.command({ query: `DROP DATABASE IF EXISTS ${config.clickhouseDatabase}` }).catch(() => undefined);
+      if (!o.keepData) await clickhouse.command({ query: `DROP DATABASE IF EXISTS ${config.clickhouseDatabase}` }).catch(() => undefined);
       await clickhouse.close();
     },
   };
