@@ -72,6 +72,19 @@ function readable(token: string): boolean {
   }
 }
 
+/**
+ * A compact JWT's payload, read without checking anything (undefined if unreadable): only to
+ * choose which key to verify a token with first, never to trust a claim.
+ */
+export function unverifiedClaims(token: string): Readonly<Record<string, unknown>> | undefined {
+  if (!COMPACT.test(token)) return undefined;
+  try {
+    return decodeJwt(token);
+  } catch {
+    return undefined;
+  }
+}
+
 function refusal(token: string, message: string): SignedTokenError {
   // As before jose: an unreadable token is malformed whatever else is wrong with it.
   return readable(token) ? new SignedTokenError('invalid', message) : new SignedTokenError('malformed', 'malformed token');
