@@ -53,7 +53,7 @@ export const ROUTERS: readonly RouterConfig[] = [
   },
   {
     file: 'deploy/docker/nginx-clearml.conf',
-    copies: [],
+    copies: ['deploy/k8s/overlays/clearml/router/nginx.conf'],
     upstreams: ['gateway', 'query', 'apiserver'],
     authLogin: 'apiserver',
     cases: [
