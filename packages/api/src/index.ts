@@ -87,5 +87,5 @@ export {
 } from './endpoint';
 export { chainChunks, streamedEnvelope } from './stream';
 export { httpMetrics, UNKNOWN_ENDPOINT_LABEL, type HttpMetrics } from './http-metrics';
-export { createApiRouter, schemaError, sendError, DEFAULT_REQUEST_TIMEOUT_MS, type ApiRouterOptions } from './router';
+export { createApiRouter, servedEndpoints, schemaError, sendError, DEFAULT_REQUEST_TIMEOUT_MS, type ApiRouterOptions } from './router';
 export { authConfigSpec, authFromConfig, SERVER_VERSION, type AuthConfig } from './auth-config';

@@ -230,6 +230,13 @@ function compile(endpoints: readonly Endpoint[], ajv: Ajv): Map<string, Compiled
   return table;
 }
 
+/** What a router made with these options serves: `endpoints`, and `auth.login` when it authenticates. */
+export function servedEndpoints(opts: Pick<ApiRouterOptions, 'endpoints' | 'auth'>): Endpoint[] {
+  const endpoints = [...opts.endpoints];
+  if (opts.auth && !endpoints.some((e) => e.name === 'auth.login')) endpoints.push(loginEndpoint(opts.auth));
+  return endpoints;
+}
+
 /**
  * An express Router serving `endpoints` over ClearML's transport: path and version dispatch,
  * GET or POST with a body, auth, body parsing and validation, the envelope, one error handler,
@@ -238,9 +245,7 @@ function compile(endpoints: readonly Endpoint[], ajv: Ajv): Map<string, Compiled
  */
 export function createApiRouter(opts: ApiRouterOptions): Router {
   const ajv = opts.ajv ?? new Ajv({ allErrors: true, useDefaults: true, coerceTypes: false, strict: false });
-  const endpoints = [...opts.endpoints];
-  if (opts.auth && !endpoints.some((e) => e.name === 'auth.login')) endpoints.push(loginEndpoint(opts.auth));
-  const table = compile(endpoints, ajv);
+  const table = compile(servedEndpoints(opts), ajv);
   const metrics = httpMetrics(opts.registry, opts.service);
   const bodyOptions = {
     limit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT,

@@ -1,5 +1,5 @@
 import express from 'express';
-import { createApiRouter, type Auth, type RequestContext } from '@trackstream/api';
+import { createApiRouter, servedEndpoints, type Auth, type RequestContext } from '@trackstream/api';
 import { clickhouseFromConfig, type ClickHouseClient } from '@trackstream/clickhouse';
 import { prepareValidators } from '@trackstream/event-schema';
 import { createProducer, ensureTopics, kafkaFromConfig, topicNames, type Kafka } from '@trackstream/kafka';
@@ -30,8 +30,20 @@ export interface GatewayDeps {
   fallthrough?: boolean;
 }
 
-/** The gateway: events.add, events.add_batch and events.delete_for_task, onto Kafka. */
-export function createGateway(deps: GatewayDeps): Component {
+/** The gateway as a component, with the names of the endpoints it serves. */
+export interface GatewayComponent extends Component {
+  /**
+   * Every endpoint this gateway answers, `auth.login` included: the routers in front of it
+   * (deploy/docker/nginx*.conf) send these names to the gateway, and their tests read this list.
+   */
+  readonly endpoints: readonly string[];
+}
+
+/**
+ * The gateway: events.add and events.add_batch onto Kafka; events.delete_for_task,
+ * events.delete_for_model and events.clear_task_log as delete markers; auth.login.
+ */
+export function createGateway(deps: GatewayDeps): GatewayComponent {
   const { config } = deps;
   const logger = deps.logger.child({ component: 'gateway' });
   const kafka = deps.kafka ?? kafkaFromConfig(config, 'trackstream-gateway', logger);
@@ -59,6 +71,13 @@ export function createGateway(deps: GatewayDeps): Component {
     timeoutMs: config.gatewayDeleteTimeoutMs,
     retryAfterSec: config.gatewayRetryAfterSec,
   };
+  const endpoints = [
+    addEndpoint(ingestDeps),
+    addBatchEndpoint(ingestDeps),
+    deleteForTaskEndpoint(deleteDeps),
+    deleteForModelEndpoint(deleteDeps),
+    clearTaskLogEndpoint(deleteDeps),
+  ];
   const routes = createApiRouter({
     service: 'gateway',
     registry: deps.registry,
@@ -67,13 +86,7 @@ export function createGateway(deps: GatewayDeps): Component {
     bodyLimit: config.gatewayBodyLimitBytes,
     timeoutMs: config.gatewayRequestTimeoutMs,
     fallthrough: deps.fallthrough ?? false,
-    endpoints: [
-      addEndpoint(ingestDeps),
-      addBatchEndpoint(ingestDeps),
-      deleteForTaskEndpoint(deleteDeps),
-      deleteForModelEndpoint(deleteDeps),
-      clearTaskLogEndpoint(deleteDeps),
-    ],
+    endpoints,
   });
 
   const all = express.Router();
@@ -82,6 +95,7 @@ export function createGateway(deps: GatewayDeps): Component {
   return {
     name: 'gateway',
     routes: all,
+    endpoints: servedEndpoints({ endpoints, auth: deps.auth }).map((e) => e.name),
     async start() {
       lastValues?.start();
       // Topics are created here too so a gateway can take events before any writer ran;

@@ -1,2 +1,2 @@
-export { createGateway, type GatewayDeps } from './app';
+export { createGateway, type GatewayComponent, type GatewayDeps } from './app';
 export { gatewayConfigSpec, gatewayOwnConfigSpec, readGatewayConfig, type GatewayConfig } from './config';

@@ -6,9 +6,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { arr, filesUnder, isPinnedImage, obj, parseYaml, parseYamlDocuments, readRepoFile, repoPath, serviceEnvVars, type Obj } from './support';
+import { defaultCacheDir } from '@trackstream/local-stack';
+import { ROOT, arr, filesUnder, isPinnedImage, obj, parseYaml, parseYamlDocuments, readRepoFile, repoPath, serviceEnvVars, type Obj } from './support';
 
 const API_VERSIONS: Record<string, string> = {
   Namespace: 'v1',
@@ -247,3 +249,85 @@ function mebibytes(q: string): number {
   if (!m) throw new Error(`unexpected memory quantity ${q}`);
   return Number(m[1]) * (m[2] === 'Gi' ? 1024 : 1);
 }
+
+test('the clearml overlay: the ClearML routing for the router, the apiserver by its compose name, an API Ingress to the router', () => {
+  const dir = 'deploy/k8s/overlays/clearml';
+  const k = obj(parseYaml(readRepoFile(dir, 'kustomization.yaml')), 'clearml kustomization');
+  assert.equal(k['namespace'], kustomization['namespace'], "the overlay's own objects go into Trackstream's namespace");
+  const resources = arr(k['resources'], 'resources').map(String);
+  assert.ok(resources.includes('../../base'));
+  const own = resources.filter((r) => r !== '../../base').flatMap((r) => load(join(dir, r)));
+  assert.deepEqual(own.map((m) => `${m.kind}/${m.name}`).sort(), ['Ingress/clearml-api', 'Service/apiserver']);
+  for (const m of own) assert.equal(m.doc['apiVersion'], { Service: 'v1', Ingress: 'networking.k8s.io/v1' }[m.kind], `${m.kind}/${m.name}`);
+  // The router's nginx.conf is replaced by the ClearML one (routing.test.ts keeps the copy equal).
+  const [gen, ...more] = arr(k['configMapGenerator'], 'configMapGenerator').map((g) => obj(g, 'generator'));
+  assert.equal(more.length, 0);
+  assert.equal(gen?.['name'], 'router-nginx');
+  assert.equal(gen?.['behavior'], 'replace');
+  assert.deepEqual(gen?.['files'], ['nginx.conf=router/nginx.conf']);
+  assert.equal(readRepoFile(dir, 'router', 'nginx.conf'), readRepoFile('deploy', 'docker', 'nginx-clearml.conf'));
+  // ClearML's apiserver as `apiserver:8008`, the router's upstream and the gateway's CLEARML_API_URL.
+  const svc = own.find((m) => m.kind === 'Service') as Manifest;
+  assert.equal(spec(svc)['type'], 'ExternalName');
+  assert.match(String(spec(svc)['externalName']), /^[a-z0-9-]+-apiserver\.[a-z0-9-]+\.svc\.cluster\.local$/, "the chart's <fullname>-apiserver Service");
+  assert.deepEqual(arr(spec(svc)['ports'], 'ports').map((p) => obj(p, 'port')['port']), [8008]);
+  assert.match(readRepoFile('deploy', 'docker', 'nginx-clearml.conf'), /upstream apiserver \{ server apiserver:8008;/);
+  const patches = arr(k['patches'], 'patches').map((p) => String(obj(p, 'patch')['path']));
+  assert.deepEqual(patches, ['config.yaml', 'gateway-journal.yaml']);
+  const [cm] = load(join(dir, 'config.yaml'));
+  assert.equal(cm?.kind, 'ConfigMap');
+  assert.equal(cm?.name, 'trackstream-config');
+  const journal = '/var/lib/trackstream/clearml/lifecycle.jsonl';
+  assert.deepEqual(obj(cm?.doc['data'], 'data'), { CLEARML_API_URL: `http://${svc.name}:8008`, CLEARML_LIFECYCLE_JOURNAL: journal });
+  // The journal's folder is a volume of the gateway (its root filesystem is read-only).
+  const [gw] = load(join(dir, 'gateway-journal.yaml'));
+  assert.equal(gw?.name, 'gateway');
+  const journalText = readRepoFile('deploy', 'k8s', 'overlays', 'clearml', 'gateway-journal.yaml');
+  assert.match(journalText, /mountPath: \/var\/lib\/trackstream\/clearml\n/);
+  // The Ingress sends the API host to the router's Service port, with a body limit the SDK's batches fit.
+  const ing = own.find((m) => m.kind === 'Ingress') as Manifest;
+  const router = byKind('Service').find((s) => s.name === 'router') as Manifest;
+  const routerPort = obj(arr(spec(router)['ports'], 'ports')[0], 'port')['port'];
+  const rules = arr(spec(ing)['rules'], 'rules').map((r) => obj(r, 'rule'));
+  assert.equal(rules.length, 1);
+  const paths = arr(obj(rules[0]?.['http'], 'http')['paths'], 'paths').map((p) => obj(p, 'path'));
+  assert.deepEqual(paths.map((p) => [p['path'], p['pathType'], obj(obj(p['backend'], 'backend')['service'], 'service')]), [['/', 'Prefix', { name: 'router', port: { number: routerPort } }]]);
+  assert.equal(obj(obj(ing.doc['metadata'], 'metadata')['annotations'], 'annotations')['nginx.ingress.kubernetes.io/proxy-body-size'], '64m');
+  // The ClearML chart's values: its API Ingress off, the apiserver internal, the UI's API calls through the router.
+  const values = obj(parseYaml(readRepoFile(dir, 'clearml-values.yaml')), 'clearml-values.yaml');
+  const apiserver = obj(values['apiserver'], 'apiserver');
+  assert.equal(obj(apiserver['ingress'], 'ingress')['enabled'], false);
+  assert.equal(obj(apiserver['service'], 'service')['type'], 'ClusterIP');
+  const extraEnvs = arr(obj(values['webserver'], 'webserver')['extraEnvs'], 'extraEnvs').map((e) => obj(e, 'env'));
+  assert.deepEqual(extraEnvs, [{ name: 'NGINX_APISERVER_ADDRESS', value: `http://router.${String(kustomization['namespace'])}.svc.cluster.local:${String(routerPort)}` }]);
+  assert.equal(obj(values['clearml'], 'clearml')['clientConfigurationApiUrl'], `https://${String(rules[0]?.['host'])}`, 'the UI shows the router host as api_server');
+});
+
+/** kustomize from $KUSTOMIZE_BIN, PATH or the cache (GOBIN=~/.cache/trackstream/kustomize/bin go install sigs.k8s.io/kustomize/kustomize/v5@v5.7.1). */
+const kustomize = [process.env['KUSTOMIZE_BIN'], 'kustomize', join(defaultCacheDir(), 'kustomize', 'bin', 'kustomize')]
+  .filter((b): b is string => b !== undefined && b !== '')
+  .find((b) => spawnSync(b, ['version'], { encoding: 'utf8' }).status === 0);
+
+test('kustomize builds the base and every overlay; the clearml build mounts the ClearML routing', { skip: kustomize ? false : 'no kustomize here (KUSTOMIZE_BIN, PATH, or the cache): the checks above stand in for it' }, () => {
+  const build = (dir: string): Manifest[] => {
+    const r = spawnSync(kustomize as string, ['build', dir], { cwd: ROOT, encoding: 'utf8' });
+    assert.equal(r.status, 0, `kustomize build ${dir}: ${r.stderr}`);
+    return parseYamlDocuments(r.stdout, dir).map((raw) => {
+      const doc = obj(raw, dir);
+      return { file: dir, kind: String(doc['kind']), name: String(obj(doc['metadata'], 'metadata')['name']), doc };
+    });
+  };
+  build(BASE);
+  build('deploy/k8s/overlays/cluster');
+  const out = build('deploy/k8s/overlays/clearml');
+  for (const m of out) assert.equal(obj(m.doc['metadata'], 'metadata')['namespace'] ?? (m.kind === 'Namespace' ? 'trackstream' : undefined), 'trackstream', `${m.kind}/${m.name}`);
+  const router = out.find((m) => m.kind === 'Deployment' && m.name === 'router') as Manifest;
+  const cmName = String(obj(arr(podSpec(router)['volumes'], 'volumes').map((v) => obj(v, 'volume'))[0]?.['configMap'], 'configMap')['name']);
+  const cm = out.find((m) => m.kind === 'ConfigMap' && m.name === cmName);
+  assert.ok(cm, `the router mounts ConfigMap ${cmName}, which the build has`);
+  assert.equal(obj(cm.doc['data'], 'data')['nginx.conf'], readRepoFile('deploy', 'docker', 'nginx-clearml.conf'));
+  assert.equal(out.filter((m) => m.kind === 'ConfigMap' && m.name.startsWith('router-nginx')).length, 1, 'the plain routing is replaced, not kept beside');
+  const config = out.find((m) => m.kind === 'ConfigMap' && m.name === 'trackstream-config') as Manifest;
+  assert.equal(obj(config.doc['data'], 'data')['CLEARML_API_URL'], 'http://apiserver:8008');
+  assert.equal(obj(config.doc['data'], 'data')['PORT'], '8080', "the base's settings are kept");
+});

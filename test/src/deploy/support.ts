@@ -73,3 +73,60 @@ export function isPinnedImage(image: string): boolean {
   const tag = image.slice(colon + 1);
   return tag !== '' && tag !== 'latest';
 }
+
+/**
+ * `docker compose -f base -f override`'s merge, for the keys the repository's files use
+ * (https://docs.docker.com/reference/compose-file/merge/): services and top-level mappings merge
+ * key by key; in a service, mappings (environment, depends_on, healthcheck, ulimits, build...)
+ * merge recursively, `volumes` merge by container path, `ports` add up without duplicates, and
+ * any other value (image, command, entrypoint, a healthcheck's test) is replaced.
+ */
+export function mergeCompose(base: Obj, override: Obj): Obj {
+  const out: Obj = { ...base };
+  for (const [key, value] of Object.entries(override)) {
+    if (key === 'services') {
+      const services: Obj = { ...obj(base['services'] ?? {}, 'services') };
+      for (const [name, s] of Object.entries(obj(value, 'override services'))) {
+        services[name] = services[name] === undefined ? s : mergeService(obj(services[name], name), obj(s, name));
+      }
+      out['services'] = services;
+    } else out[key] = isMapping(value) && isMapping(base[key]) ? { ...base[key], ...value } : value;
+  }
+  return out;
+}
+
+function isMapping(v: unknown): v is Obj {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function mergeService(base: Obj, override: Obj): Obj {
+  const out: Obj = { ...base };
+  for (const [key, value] of Object.entries(override)) {
+    const prior = base[key];
+    if (key === 'volumes' && Array.isArray(prior) && Array.isArray(value)) {
+      const target = (v: unknown): string => String(v).split(':')[1] ?? String(v);
+      const replaced = new Set(value.map(target));
+      out[key] = [...prior.filter((v) => !replaced.has(target(v))), ...value];
+    } else if (key === 'ports' && Array.isArray(prior) && Array.isArray(value)) {
+      out[key] = [...new Set([...prior, ...value].map(String))];
+    } else if (isMapping(prior) && isMapping(value)) out[key] = mergeMapping(prior, value);
+    else out[key] = value;
+  }
+  return out;
+}
+
+function mergeMapping(base: Obj, override: Obj): Obj {
+  const out: Obj = { ...base };
+  for (const [k, v] of Object.entries(override)) out[k] = isMapping(base[k]) && isMapping(v) ? mergeMapping(base[k], v) : v;
+  return out;
+}
+
+/** Compose's interpolation of `${VAR}`, `${VAR:-default}` and `${VAR-default}` in a value, with `env`. */
+export function interpolate(value: string, env: Readonly<Record<string, string | undefined>> = {}): string {
+  return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?-)([^}]*))?\}/g, (_m, name: string, op: string | undefined, def: string | undefined) => {
+    const v = env[name];
+    if (op === ':-') return v === undefined || v === '' ? (def ?? '') : v;
+    if (op === '-') return v === undefined ? (def ?? '') : v;
+    return v ?? '';
+  });
+}
