@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { loadNginx } from './nginx';
-import { ROOT, arr, interpolate, isPinnedImage, mergeCompose, obj, parseYaml, readRepoFile, repoPath, serviceEnvVars, type Obj } from './support';
+import { ROOT, arr, interpolate, isPinnedImage, mergeCompose, obj, parseYaml, readRepoFile, repoPath, serviceEnvVars, type Obj, assertNoDependencyCycle } from './support';
 
 const base = obj(parseYaml(readRepoFile('docker-compose.yml')), 'docker-compose.yml');
 const overlayText = readRepoFile('docker-compose.clearml.yml');
@@ -89,17 +89,7 @@ test('every ClearML service that can be asked has a healthcheck; start order wai
   assert.deepEqual(Object.keys(deps('apiserver')).sort(), ['elasticsearch', 'fileserver', 'mongo', 'redis']);
   assert.deepEqual(Object.keys(deps('router')).sort(), ['apiserver', 'gateway', 'query']);
   assert.deepEqual(Object.keys(deps('webserver')), ['router']);
-  const visiting = new Set<string>();
-  const done = new Set<string>();
-  const visit = (n: string): void => {
-    if (done.has(n)) return;
-    assert.ok(!visiting.has(n), `dependency cycle through ${n}`);
-    visiting.add(n);
-    Object.keys(deps(n)).forEach(visit);
-    visiting.delete(n);
-    done.add(n);
-  };
-  Object.keys(services).forEach(visit);
+  assertNoDependencyCycle(Object.keys(services), (n) => Object.keys(deps(n)));
 });
 
 test("ClearML's data is on named volumes; Elasticsearch and MongoDB have ClearML's settings", () => {

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { arr, isPinnedImage, obj, parseYaml, readRepoFile, repoPath, serviceEnvVars, type Obj } from './support';
+import { arr, isPinnedImage, obj, parseYaml, readRepoFile, repoPath, serviceEnvVars, type Obj, assertNoDependencyCycle } from './support';
 
 const compose = obj(parseYaml(readRepoFile('docker-compose.yml')), 'docker-compose.yml');
 const services = obj(compose['services'], 'services');
@@ -101,18 +101,7 @@ test('start order: engines healthy, then migrations completed, then writer and q
   assert.deepEqual(deps('writer')['kafka'], { condition: 'service_healthy' });
   assert.deepEqual(deps('gateway')['kafka'], { condition: 'service_healthy' });
   assert.deepEqual(Object.keys(deps('router')).sort(), ['gateway', 'query']);
-  // No cycles.
-  const visiting = new Set<string>();
-  const done = new Set<string>();
-  const visit = (n: string): void => {
-    if (done.has(n)) return;
-    assert.ok(!visiting.has(n), `dependency cycle through ${n}`);
-    visiting.add(n);
-    Object.keys(deps(n)).forEach(visit);
-    visiting.delete(n);
-    done.add(n);
-  };
-  Object.keys(services).forEach(visit);
+  assertNoDependencyCycle(Object.keys(services), (n) => Object.keys(deps(n)));
 });
 
 test('named volumes keep Kafka, ClickHouse, Prometheus and Grafana data; mounted files exist', () => {

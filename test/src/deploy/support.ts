@@ -1,4 +1,5 @@
 /** What the deployment checks share: the repository's files, YAML, and the services' settings. */
+import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parseAllDocuments, parse } from 'yaml';
@@ -129,4 +130,19 @@ export function interpolate(value: string, env: Readonly<Record<string, string |
     if (op === '-') return v === undefined ? (def ?? '') : v;
     return v ?? '';
   });
+}
+
+/** Fails on a cycle of compose `depends_on` (`dependsOn(name)`: the services `name` waits for). */
+export function assertNoDependencyCycle(names: readonly string[], dependsOn: (name: string) => string[]): void {
+  const visiting = new Set<string>();
+  const done = new Set<string>();
+  const visit = (n: string): void => {
+    if (done.has(n)) return;
+    assert.ok(!visiting.has(n), `dependency cycle through ${n}`);
+    visiting.add(n);
+    dependsOn(n).forEach(visit);
+    visiting.delete(n);
+    done.add(n);
+  };
+  names.forEach(visit);
 }

@@ -6,18 +6,13 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { MODEL_KEY_PREFIX } from '@trackstream/event-schema';
-import { startPipeline, type Pipeline } from '../helpers/pipeline';
-import { T0, api, assertError, image, log, plot, scalar, vector, type Api } from './support';
+import type { Pipeline } from '../helpers/pipeline';
+import { T0, assertError, image, log, plot, scalar, vector, startTenantsPipeline, type Api } from './support';
 
 let p: Pipeline;
-let dir: string;
 let a: Api;
 let b: Api;
-const basic = (key: string, secret: string) => ({ authorization: `Basic ${Buffer.from(`${key}:${secret}`).toString('base64')}` });
 /** One id, used by a task and a model of tenant A and by a model of tenant B. */
 const ID = 'same-id "ü" {x}';
 const MARKS = ['TASKMARK', 'MODELMARK', 'OTHERTENANT'] as const;
@@ -33,19 +28,9 @@ const eventsOf = (mark: Mark, n: number, asModel: boolean) =>
     scalar(ID, 'Summary', `single-${mark}`, -2147483648, n),
   ].map((e) => (asModel ? { ...e, model_event: true } : e));
 
+let stopTenants: () => Promise<void>;
 before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'query-models-'));
-  const keys = join(dir, 'keys.json');
-  await writeFile(
-    keys,
-    JSON.stringify([
-      { access_key: 'KEY_A', secret_key: 'secret-a', tenant: 'tenant-a' },
-      { access_key: 'KEY_B', secret_key: 'secret-b', tenant: 'tenant-b' },
-    ]),
-  );
-  p = await startPipeline({ env: { AUTH_ENABLED: 'true', AUTH_KEYS_FILE: keys, AUTH_TOKEN_SECRET: 'a-token-secret-for-the-tests' } });
-  a = api(p, basic('KEY_A', 'secret-a'), 'tenant-a');
-  b = api(p, basic('KEY_B', 'secret-b'), 'tenant-b');
+  ({ p, a, b, stop: stopTenants } = await startTenantsPipeline());
   // A task and a model can't share an id within one request (the reference's rule): two batches.
   await a.ingest([...eventsOf('TASKMARK', 1, false), log(ID, T0, 'log-TASKMARK')]);
   await a.ingest(eventsOf('MODELMARK', 2, true));
@@ -53,8 +38,7 @@ before(async () => {
 });
 
 after(async () => {
-  await p?.stop();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await stopTenants?.();
 });
 
 type Call = (client: Api, modelEvents: boolean, mark: Mark) => Promise<{ status: number; msg: string; data: unknown }>;

@@ -7,7 +7,10 @@ import assert from 'node:assert/strict';
 import { parseJson, stringifyJson } from '@trackstream/api';
 import { MODEL_KEY_PREFIX } from '@trackstream/event-schema';
 import { waitFor } from '@trackstream/local-stack';
-import type { Pipeline } from '../helpers/pipeline';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startPipeline, type Pipeline } from '../helpers/pipeline';
 
 export const T0 = Date.UTC(2024, 0, 1);
 
@@ -168,4 +171,28 @@ export function tamper(scrollId: string): string {
 /** Mean as the contract defines it (NaN in, NaN out). */
 export function mean(xs: readonly number[]): number {
   return xs.reduce((a, b) => a + b, 0) / xs.length;
+}
+
+/** A pipeline with auth on and two tenants, `a` (tenant-a) and `b` (tenant-b), each with its key pair. */
+export async function startTenantsPipeline(): Promise<{ p: Pipeline; a: Api; b: Api; stop(): Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'query-tenants-'));
+  const keys = join(dir, 'keys.json');
+  await writeFile(
+    keys,
+    JSON.stringify([
+      { access_key: 'KEY_A', secret_key: 'secret-a', tenant: 'tenant-a' },
+      { access_key: 'KEY_B', secret_key: 'secret-b', tenant: 'tenant-b' },
+    ]),
+  );
+  const basic = (key: string, secret: string) => ({ authorization: `Basic ${Buffer.from(`${key}:${secret}`).toString('base64')}` });
+  const p = await startPipeline({ env: { AUTH_ENABLED: 'true', AUTH_KEYS_FILE: keys, AUTH_TOKEN_SECRET: 'a-token-secret-for-the-tests' } });
+  return {
+    p,
+    a: api(p, basic('KEY_A', 'secret-a'), 'tenant-a'),
+    b: api(p, basic('KEY_B', 'secret-b'), 'tenant-b'),
+    async stop() {
+      await p.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
 }

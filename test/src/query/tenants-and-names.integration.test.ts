@@ -6,17 +6,12 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startPipeline, type Pipeline } from '../helpers/pipeline';
-import { T0, api, assertError, image, log, plot, scalar, vector, type Api } from './support';
+import type { Pipeline } from '../helpers/pipeline';
+import { T0, api, assertError, image, log, plot, scalar, vector, startTenantsPipeline, type Api } from './support';
 
 let p: Pipeline;
-let dir: string;
 let a: Api;
 let b: Api;
-const basic = (key: string, secret: string) => ({ authorization: `Basic ${Buffer.from(`${key}:${secret}`).toString('base64')}` });
 const SHARED = 'shared-task';
 const ONLY_B = 'task-of-b';
 
@@ -31,26 +26,15 @@ const eventsOf = (task: string, mark: string) => [
   scalar(task, 'Summary', `single-${mark}`, -2147483648, 7),
 ];
 
+let stopTenants: () => Promise<void>;
 before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'query-tenants-'));
-  const keys = join(dir, 'keys.json');
-  await writeFile(
-    keys,
-    JSON.stringify([
-      { access_key: 'KEY_A', secret_key: 'secret-a', tenant: 'tenant-a' },
-      { access_key: 'KEY_B', secret_key: 'secret-b', tenant: 'tenant-b' },
-    ]),
-  );
-  p = await startPipeline({ env: { AUTH_ENABLED: 'true', AUTH_KEYS_FILE: keys, AUTH_TOKEN_SECRET: 'a-token-secret-for-the-tests' } });
-  a = api(p, basic('KEY_A', 'secret-a'), 'tenant-a');
-  b = api(p, basic('KEY_B', 'secret-b'), 'tenant-b');
+  ({ p, a, b, stop: stopTenants } = await startTenantsPipeline());
   await a.ingest(eventsOf(SHARED, 'A'));
   await b.ingest([...eventsOf(SHARED, 'B'), ...eventsOf(ONLY_B, 'B')]);
 });
 
 after(async () => {
-  await p?.stop();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await stopTenants?.();
 });
 
 /** Every read endpoint, asking for `mark`'s metric names where it must name one. */
