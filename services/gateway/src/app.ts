@@ -5,7 +5,7 @@ import { prepareValidators } from '@trackstream/event-schema';
 import { createProducer, ensureTopics, kafkaFromConfig, topicNames, type Kafka } from '@trackstream/kafka';
 import type { Registry } from '@trackstream/metrics';
 import type { Component, Logger } from '@trackstream/runtime';
-import { createApiserver } from './clearml/apiserver';
+import { callerAuth, createApiserver } from './clearml/apiserver';
 import { LastValuesForward } from './clearml/last-values';
 import { createLifecycleBridge, type LifecycleBridge } from './clearml/lifecycle';
 import { LifecycleJournal } from './clearml/journal';
@@ -59,7 +59,7 @@ export function createGateway(deps: GatewayDeps): GatewayComponent {
   const clearmlRoutes = express.Router();
   let bridge: LifecycleBridge | undefined;
   const onAccepted = lastValues
-    ? (ctx: RequestContext, events: Parameters<LastValuesForward['note']>[2]) => lastValues.note(ctx.tenant, callerAuth(ctx), events)
+    ? (ctx: RequestContext, events: Parameters<LastValuesForward['note']>[2]) => lastValues.note(ctx.tenant, callerAuth(ctx.req.headers), events)
     : undefined;
   const ingestDeps = { publisher, metrics, retryAfterSec: config.gatewayRetryAfterSec, onAccepted };
   prepareValidators();
@@ -132,14 +132,4 @@ export function createGateway(deps: GatewayDeps): GatewayComponent {
     },
     health: () => [{ name: 'kafka-producer', check: () => producer.connected }],
   };
-}
-
-/** The headers that authenticate the caller at the ClearML server too. */
-function callerAuth(ctx: RequestContext): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const h of ['authorization', 'cookie']) {
-    const v = ctx.req.headers[h];
-    if (typeof v === 'string') out[h] = v;
-  }
-  return out;
 }

@@ -3,6 +3,16 @@
  * lifecycle bridge reads before and after a call, and the last-values forward.
  */
 
+/** Request headers the ClearML server authenticates with: the caller's, kept to call it as them. */
+export function callerAuth(headers: Readonly<Record<string, string | string[] | undefined>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const h of ['authorization', 'cookie']) {
+    const v = headers[h];
+    if (typeof v === 'string') out[h] = v;
+  }
+  return out;
+}
+
 export class ApiserverError extends Error {
   constructor(
     message: string,

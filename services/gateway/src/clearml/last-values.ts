@@ -34,6 +34,8 @@ interface Curve {
 }
 
 interface TaskState {
+  /** The `task` column value (ownerKey). */
+  key: string;
   tenant: string;
   task: string;
   model: boolean;
@@ -57,6 +59,13 @@ export interface LastValuesOptions {
 
 const later = (a: Point, b: Point | undefined): boolean => !b || a.iter > b.iter || (a.iter === b.iter && a.timestamp >= b.timestamp);
 
+/** `p` is now the curve's `role` point: sent with the next forward. */
+function changed(t: TaskState, c: Curve, role: Role, p: Point): void {
+  c[role] = p;
+  c.outbox[role] = p;
+  t.dirty = true;
+}
+
 export class LastValuesForward {
   private readonly tasks = new Map<string, TaskState>();
   private timer: NodeJS.Timeout | undefined;
@@ -74,37 +83,38 @@ export class LastValuesForward {
 
   /** Scalars Kafka acknowledged, with the credentials of the request that sent them. */
   note(tenant: string, auth: Record<string, string>, events: readonly Event[]): void {
+    // A request's events come grouped by task: its state is looked up once per run of them.
+    let t: TaskState | undefined;
     for (const e of events) {
       if (e.type !== 'training_stats_scalar') continue;
-      const owner = ownerOfKey(e.task);
-      const key = `${tenant}\u0000${e.task}`;
-      let t = this.tasks.get(key);
-      if (!t) {
-        if (this.tasks.size >= this.maxTasks) this.tasks.delete(this.tasks.keys().next().value as string);
-        t = { tenant, task: owner.id, model: owner.owner === 'model', auth, curves: new Map(), dirty: false, lastSentAt: 0, sending: false };
-        this.tasks.set(key, t);
-      } else {
-        t.auth = auth;
-        // Most recently reported last: the first key is the one dropped.
-        this.tasks.delete(key);
-        this.tasks.set(key, t);
-      }
+      if (t?.key !== e.task) t = this.taskState(tenant, e.task, auth);
       const ck = `${e.metric}\u0000${e.variant}`;
       let c = t.curves.get(ck);
       if (!c) t.curves.set(ck, (c = { metric: e.metric, variant: e.variant, outbox: {} }));
       const p: Point = { iter: e.iter, timestamp: e.timestamp, value: e.value };
-      const set = (role: Role): void => {
-        c[role] = p;
-        c.outbox[role] = p;
-        t.dirty = true;
-      };
-      if (later(p, c.latest)) set('latest');
+      if (later(p, c.latest)) changed(t, c, 'latest', p);
       if (!Number.isNaN(p.value)) {
-        if (!c.first || p.iter < c.first.iter) set('first');
-        if (!c.min || p.value < c.min.value) set('min');
-        if (!c.max || p.value > c.max.value) set('max');
+        if (!c.first || p.iter < c.first.iter) changed(t, c, 'first', p);
+        if (!c.min || p.value < c.min.value) changed(t, c, 'min', p);
+        if (!c.max || p.value > c.max.value) changed(t, c, 'max', p);
       }
     }
+  }
+
+  /** The state of `key` (a `task` column value), made most recently reported (the first one is dropped past maxTasks). */
+  private taskState(tenant: string, key: string, auth: Record<string, string>): TaskState {
+    const mapKey = `${tenant}\u0000${key}`;
+    let t = this.tasks.get(mapKey);
+    if (t) {
+      t.auth = auth;
+      this.tasks.delete(mapKey);
+    } else {
+      if (this.tasks.size >= this.maxTasks) this.tasks.delete(this.tasks.keys().next().value as string);
+      const owner = ownerOfKey(key);
+      t = { key, tenant, task: owner.id, model: owner.owner === 'model', auth, curves: new Map(), dirty: false, lastSentAt: 0, sending: false };
+    }
+    this.tasks.set(mapKey, t);
+    return t;
   }
 
   start(): void {

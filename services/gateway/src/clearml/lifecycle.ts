@@ -5,7 +5,7 @@ import { encodeDeleteTask, isValidTaskId, messageKey, ownerKey, type Owner } fro
 import { Counter, Gauge, type Registry } from '@trackstream/metrics';
 import type { Logger } from '@trackstream/runtime';
 import type { Publisher } from '../publisher';
-import { ApiserverError, existing, listIds, type Apiserver } from './apiserver';
+import { ApiserverError, callerAuth, existing, listIds, type Apiserver } from './apiserver';
 import { LifecycleJournal, type LifecycleEntry, type OwnerIds } from './journal';
 
 /**
@@ -94,8 +94,6 @@ export const LIFECYCLE_CALLS: Readonly<Record<string, CallSpec>> = {
 };
 
 const PATH = new RegExp(`^/(?:v[0-9]+\\.[0-9]+/)?(${Object.keys(LIFECYCLE_CALLS).map((c) => c.replace('.', '\\.')).join('|')})/?$`);
-/** Request headers the ClearML server authenticates with; kept to check a call's effect later. */
-const AUTH_HEADERS = ['authorization', 'cookie'];
 const HOP_HEADERS = new Set(['host', 'connection', 'content-length', 'transfer-encoding', 'content-encoding', 'keep-alive', 'expect']);
 
 export interface LifecycleDeps {
@@ -156,8 +154,13 @@ export function createLifecycleBridge(deps: LifecycleDeps): LifecycleBridge {
     if (e.kind === 'delete') return { tasks: union(confirmed.tasks, await gone('tasks', e.candidates.tasks)), models };
     // A reset keeps the task: without ClearML's answer, a task now in status "created" was reset.
     if (e.outcome?.ok) return { tasks: confirmed.tasks, models };
-    const rows = await deps.api.call<{ tasks?: Array<{ id: string; status?: string }> }>('tasks.get_all_ex', { id: e.candidates.tasks, only_fields: ['id', 'status'], search_hidden: true }, e.auth);
-    return { tasks: (rows.tasks ?? []).filter((t) => t.status === 'created').map((t) => t.id), models };
+    const reset: string[] = [];
+    for (let i = 0; i < e.candidates.tasks.length; i += 500) {
+      const id = e.candidates.tasks.slice(i, i + 500);
+      const rows = await deps.api.call<{ tasks?: Array<{ id: string; status?: string }> }>('tasks.get_all_ex', { id, only_fields: ['id', 'status'], page: 0, page_size: id.length, search_hidden: true }, e.auth);
+      reset.push(...(rows.tasks ?? []).filter((t) => t.status === 'created').map((t) => t.id));
+    }
+    return { tasks: reset, models };
   }
 
   async function finish(e: LifecycleEntry): Promise<void> {
@@ -212,8 +215,8 @@ export function createLifecycleBridge(deps: LifecycleDeps): LifecycleBridge {
         throw validation('the request body is not JSON');
       }
       if (body === null || typeof body !== 'object' || Array.isArray(body)) throw validation('the request body must be a JSON object');
-      const auth: Record<string, string> = {};
-      for (const h of AUTH_HEADERS) if (typeof req.headers[h] === 'string') auth[h] = req.headers[h];
+      // Kept to check the call's effect later, as the caller.
+      const auth = callerAuth(req.headers);
       const named = spec.named(body);
       let related: OwnerIds;
       try {
