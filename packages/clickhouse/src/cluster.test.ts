@@ -68,7 +68,17 @@ test('databases, views, non-MergeTree tables and inserts are kept whole; the res
   assert.deepEqual(renderForCluster('ALTER TABLE db.l ADD COLUMN b String', C, state), [`ALTER TABLE db.l ON CLUSTER 'events' ADD COLUMN b String`]);
   assert.deepEqual(renderForCluster('INSERT INTO db.t SELECT * FROM db.u', C, state), ['INSERT INTO db.t SELECT * FROM db.u']);
   assert.throws(() => renderForCluster('CREATE MATERIALIZED VIEW db.mv TO db.t AS SELECT 1', C, state), /not supported on a cluster/);
+  assert.throws(() => renderForCluster('CREATE MATERIALIZED VIEW db.mv TO db.l AS SELECT a FROM db.l', C, state), /not supported on a cluster/);
   assert.throws(() => renderForCluster('RENAME TABLE db.a TO db.b', C, state), /not supported on a cluster/);
+});
+
+test('materialized views read and write the local tables of sharded tables', () => {
+  const state = newClusterRenderState();
+  renderForCluster('CREATE TABLE db.src (tenant String, task String, x Int64) ENGINE = MergeTree ORDER BY (tenant, task, x)', C, state);
+  renderForCluster('CREATE TABLE db.agg (tenant String, task String, n SimpleAggregateFunction(sum, UInt64)) ENGINE = AggregatingMergeTree ORDER BY (tenant, task)', C, state);
+  assert.deepEqual(renderForCluster('CREATE MATERIALIZED VIEW IF NOT EXISTS db.mv TO db.agg AS SELECT tenant, task, count() AS n FROM db.src GROUP BY tenant, task', C, state), [
+    `CREATE MATERIALIZED VIEW IF NOT EXISTS db.mv ON CLUSTER 'events' TO db.agg_local AS SELECT tenant, task, count() AS n FROM db.src_local GROUP BY tenant, task`,
+  ]);
 });
 
 test('cluster names are plain names or a macro, never SQL', () => {

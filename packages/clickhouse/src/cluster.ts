@@ -10,8 +10,11 @@
  * - `ALTER TABLE`, `DELETE FROM`, `OPTIMIZE TABLE`, `DROP TABLE`, `CREATE VIEW`, `CREATE DATABASE`
  *   get `ON CLUSTER` and are pointed at the local table (and, for column changes and drops, the
  *   Distributed one too);
- * - anything else (materialized views, for one) is refused, so a migration the rules do not
- *   cover fails loudly instead of creating a schema that is wrong on a cluster.
+ * - `CREATE MATERIALIZED VIEW db.v TO db.t AS SELECT ... FROM db.s ...` gets `ON CLUSTER` and
+ *   reads and writes the local tables: each shard aggregates the rows it stores (both tables are
+ *   sharded by the same key columns, so a curve's rows and its aggregates share a shard);
+ * - anything else is refused, so a migration the rules do not cover fails loudly instead of
+ *   creating a schema that is wrong on a cluster.
  *
  * Without a cluster name nothing is rewritten: a single server runs the files as they are.
  */
@@ -55,6 +58,8 @@ export function replicaPath(db: string, table: string): string {
 const NAME = String.raw`([A-Za-z_][A-Za-z0-9_]*)\.([A-Za-z_][A-Za-z0-9_]*)`;
 const CREATE_TABLE = new RegExp(String.raw`^CREATE\s+TABLE\s+(IF\s+NOT\s+EXISTS\s+)?${NAME}\s*`, 'i');
 const CREATE_VIEW = new RegExp(String.raw`^CREATE\s+(OR\s+REPLACE\s+)?VIEW\s+(IF\s+NOT\s+EXISTS\s+)?${NAME}\s*`, 'i');
+const CREATE_MATERIALIZED_VIEW = new RegExp(String.raw`^CREATE\s+MATERIALIZED\s+VIEW\s+(IF\s+NOT\s+EXISTS\s+)?${NAME}\s+TO\s+${NAME}\s+AS\s+`, 'i');
+const FROM_TABLE = new RegExp(String.raw`\bFROM\s+${NAME}\b`, 'gi');
 const CREATE_DATABASE = /^CREATE\s+DATABASE\s+(IF\s+NOT\s+EXISTS\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*$/i;
 const ALTER_TABLE = new RegExp(String.raw`^ALTER\s+TABLE\s+${NAME}\s+`, 'i');
 const DELETE_FROM = new RegExp(String.raw`^DELETE\s+FROM\s+${NAME}\s+`, 'i');
@@ -97,6 +102,16 @@ export function renderForCluster(statement: string, settings: ClusterSettings, s
       `CREATE TABLE ${ifNotExists}${db}.${local} ${on} ${localBody}`,
       `CREATE TABLE ${ifNotExists}${db}.${table} ${on} AS ${db}.${local} ENGINE = Distributed('${settings.cluster}', '${db}', '${local}', cityHash64(${key}))`,
     ];
+  }
+
+  if ((m = CREATE_MATERIALIZED_VIEW.exec(sql))) {
+    const [head, ine, db = '', view = '', toDb = '', toTable = ''] = m;
+    const ifNotExists = ine ? 'IF NOT EXISTS ' : '';
+    const sources = [...sql.slice(head.length).matchAll(FROM_TABLE)].map((f) => `${f[1]}.${f[2]}`);
+    // A view between tables that are not sharded alike would aggregate on one server only.
+    if (!state.sharded.has(`${toDb}.${toTable}`) || sources.length === 0 || sources.some((t) => !state.sharded.has(t))) throw unsupported(sql);
+    const select = sql.slice(head.length).replace(FROM_TABLE, (_all, d: string, t: string) => `FROM ${localName(d, t, state)}`);
+    return [`CREATE MATERIALIZED VIEW ${ifNotExists}${db}.${view} ${on} TO ${localName(toDb, toTable, state)} AS ${select}`];
   }
 
   if ((m = CREATE_VIEW.exec(sql))) {

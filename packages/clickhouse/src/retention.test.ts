@@ -8,6 +8,16 @@ const q = (name: string, ttl = ''): StoredTable => ({
   createTableQuery: `CREATE TABLE db.${name} (\`received_at\` DateTime64(3, 'UTC'), \`x\` String TTL toDateTime(received_at) + toIntervalDay(1)) ENGINE = ReplacingMergeTree(version) ORDER BY (tenant, task)${ttl} SETTINGS index_granularity = 8192`,
 });
 
+test("the scalar buckets and their repairs follow the scalars' retention", () => {
+  const tables = [q('scalars'), q('scalar_buckets_8'), q('scalar_bucket_repairs'), q('logs')];
+  assert.deepEqual(planRetention('db', tables, { defaultDays: 90, byTable: { scalars: 30 } }).statements, [
+    'ALTER TABLE db.logs MODIFY TTL toDateTime(received_at) + toIntervalDay(90)',
+    'ALTER TABLE db.scalar_bucket_repairs MODIFY TTL toDateTime(received_at) + toIntervalDay(30)',
+    'ALTER TABLE db.scalar_buckets_8 MODIFY TTL toDateTime(received_at) + toIntervalDay(30)',
+    'ALTER TABLE db.scalars MODIFY TTL toDateTime(received_at) + toIntervalDay(30)',
+  ]);
+});
+
 test('the current TTL is told apart: none, written by the runner, or another one', () => {
   assert.deepEqual(currentTtl(q('a').createTableQuery), { kind: 'none' });
   assert.deepEqual(currentTtl(q('a', ' TTL toDateTime(received_at) + toIntervalDay(30)').createTableQuery), { kind: 'managed', days: 30 });

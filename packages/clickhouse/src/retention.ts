@@ -7,6 +7,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Logger } from '@trackstream/runtime';
 import { assertClusterName, LOCAL_SUFFIX, SchemaError } from './cluster';
+import { SCALAR_DERIVED_TABLES } from './scalar-buckets';
 
 /** The column retention counts from. */
 export const RETENTION_COLUMN = 'received_at';
@@ -78,7 +79,9 @@ export function planRetention(db: string, tables: readonly StoredTable[], settin
   const statements: string[] = [];
   const leftAlone: string[] = [];
   for (const t of [...tables].sort((a, b) => a.name.localeCompare(b.name))) {
-    const want = settings.byTable[logical(t.name)] ?? settings.defaultDays;
+    // The scalar buckets (received_at: their newest row's) are kept as long as the scalars.
+    const name = SCALAR_DERIVED_TABLES.includes(logical(t.name)) ? 'scalars' : logical(t.name);
+    const want = settings.byTable[name] ?? settings.defaultDays;
     const now = currentTtl(t.createTableQuery);
     if (want > 0) {
       if (now.kind === 'managed' && now.days === want) continue;

@@ -16,6 +16,8 @@ export interface Db {
    * iteration early (`return()`, even before the first `next()`) closes the ClickHouse response.
    */
   stream<T, R>(ctx: RequestContext, query: string, params: Record<string, unknown>, map: (rows: T[]) => R): Promise<AsyncIterable<R>>;
+  /** Runs a statement without a result: what a read learnt that later reads can use (`INSERT ... SELECT` of bucket repairs). */
+  command(ctx: RequestContext, query: string, params?: Record<string, unknown>): Promise<void>;
 }
 
 type Result = Awaited<ReturnType<ClickHouseClient['query']>>;
@@ -81,6 +83,13 @@ export function createDb(client: ClickHouseClient, registry: Registry, streamCli
         const rows = (await rs.json<T>()) as T[];
         end();
         return rows;
+      } catch (e) {
+        throw classify(e, ctx.signal);
+      }
+    },
+    async command(ctx: RequestContext, query: string, params: Record<string, unknown> = {}) {
+      try {
+        await client.command({ query, query_params: { ...params, tenant: ctx.tenant }, abort_signal: ctx.signal, use_multipart_params_auto: true });
       } catch (e) {
         throw classify(e, ctx.signal);
       }

@@ -1,18 +1,10 @@
 import { chainChunks, type RequestContext } from '@trackstream/api';
+import { SCALAR_BUCKET_REPAIRS, SCALAR_BUCKET_WIDTHS, scalarBucketTable, type ScalarBucketWidth } from '@trackstream/clickhouse';
 import type { RouteDeps } from './deps';
-import { byteOrder, float } from './events';
+import { byteOrder } from './events';
 import { chunkJoin, ColumnsWriter, isoTimeToken, valueToken } from './json-columns';
 import { NO_METRIC_FILTER, type MetricFilter } from './metric-filter';
 import { answerId } from './requests';
-
-/** One variant's curve: `x` ascending; `y_min`/`y_max` are ours (the reference returns x/y only). */
-export interface Series {
-  name: string;
-  x: number[];
-  y: number[];
-  y_min: number[];
-  y_max: number[];
-}
 
 export type HistogramKey = 'iter' | 'timestamp';
 const KEY_SQL: Record<HistogramKey, string> = { iter: 'iter', timestamp: 'toUnixTimestamp64Milli(timestamp)' };
@@ -24,32 +16,27 @@ export function histogramKey(key: ScalarKey): HistogramKey {
   return key === 'iso_time' ? 'timestamp' : key;
 }
 
-/**
- * Epoch milliseconds as the reference's `iso_time` x values: Elasticsearch's `strict_date_time`
- * of the UTC time, `2024-01-01T00:00:00.000Z`.
- */
-export function isoTime(ms: number): string {
-  return new Date(ms).toISOString();
-}
-
-/** A series with its x written as ISO time. */
-export function withIsoTime<S extends { x: number[] }>(series: S): Omit<S, 'x'> & { x: string[] } {
-  return { ...series, x: series.x.map(isoTime) };
-}
-
 const NO_FILTER: MetricFilter = NO_METRIC_FILTER;
 
 /** The SDK's single-value ("Summary") iteration: not a point of any curve. */
 export const SUMMARY_ITERATION = -2147483648n;
 
-/** A float column as JSON sends it: a number, or "nan"/"inf"/"-inf". */
-type Float = number | string;
+/** `nest` 'variant': `"<metric>":{"<variant>":{name: variant, ...}}` (one task); 'task': `"<metric>":{"<variant>":{"<task>":{name: task, ...}}}`. */
+export type HistogramNest = 'variant' | 'task';
 
 /** A curve's identity. */
 interface Curve {
   task: string;
   metric: string;
   variant: string;
+}
+
+/** One curve of an answer: its columns as JSON text, comma-separated tokens rendered by ClickHouse. */
+interface CurveText extends Curve {
+  x: string;
+  y: string;
+  y_min: string;
+  y_max: string;
 }
 
 /**
@@ -71,91 +58,105 @@ const statsSql = (filter: MetricFilter): string => `
   FROM scalars WHERE tenant = {tenant:String} AND task IN {tasks:Array(String)} ${filter.sql}
   GROUP BY task, metric, variant`;
 
-/** Buckets of `width` keys from `lo`, shared by every curve in `curves`. */
-interface BucketGroup {
-  lo: bigint;
-  width: bigint;
-  curves: Curve[];
-  /** Projected points of its curves. */
-  points: number;
+/** What a read of a set of curves needs to know. */
+interface Read {
+  ctx: RequestContext;
+  tasks: readonly string[];
+  samples: number;
+  key: ScalarKey;
+  filter: MetricFilter;
 }
 
 /**
- * The contract's down-sampling, computed by ClickHouse. Per (task, metric, variant) with n points
- * over keys [lo, hi]: n < samples returns every point; otherwise buckets of width
- * ceil((hi - lo + 1) / samples) starting at lo, x = the bucket start.
+ * The contract's down-sampling, as the members of the answer's JSON object (see `HistogramNest`).
+ * Per (task, metric, variant) with n points over keys [lo, hi]: n < samples returns every point;
+ * otherwise buckets of `width` keys, the smallest power of two at or above (hi - lo + 1) / samples,
+ * with edges at multiples of the width (bucket = floor(key / width), x = its first key), so a
+ * growing curve keeps its edges between two reads. At most samples + 1 buckets.
  *
  * NaN: y is the mean, and a bucket holding a NaN has y = NaN (the loss went NaN: that must show,
  * never be averaged away); y_min/y_max are the extremes of the bucket's other values, so a spike
- * next to the NaN still shows, and NaN when every value is NaN. Every case is spelled out rather
- * than left to how avg/min/max treat NaN (ClickHouse's min/max skip it, avg returns it).
+ * next to the NaN still shows, and NaN when every value is NaN.
  *
- * The points are read once, with FINAL. Each curve's n, lo and hi come first from the projection;
- * the bucketed read also returns the exact n, lo and hi, and a curve where they differ from the
- * projection's (rows not merged yet, a Summary value among its points) is read again the slow,
- * always exact way. The answer never depends on which way a curve took.
+ * Iteration charts whose width has a bucket table (16 to 256, and wider ones regrouped from 256)
+ * read the buckets, not the points; dirty buckets (re-reports, replays) are repaired from the points
+ * first. Narrower widths, timestamp keys and curves with a Summary value read the points with
+ * FINAL. The answer never depends on which way a curve took. Every statement runs before the
+ * first chunk is returned.
  */
-export async function scalarHistograms(
+export async function scalarHistogramMembers(
   deps: RouteDeps,
   ctx: RequestContext,
   tasks: readonly string[],
   samples: number,
-  key: HistogramKey,
-  add: (task: string, metric: string, variant: string, series: Series) => void,
+  key: ScalarKey,
+  nest: HistogramNest,
   /** Only the curves it selects (the request's `metrics`). */
   filter: MetricFilter = NO_FILTER,
-): Promise<void> {
+): Promise<AsyncIterableIterator<string>> {
+  const read: Read = { ctx, tasks, samples, key, filter };
   const stats = await deps.db.rows<CurveStats>(ctx, statsSql(filter), { tasks, ...filter.params });
-  const { everyPoint, buckets, exact, wholeTasks } = plan(stats, samples, key);
-
-  const out: Array<Curve & { series: Series }> = [];
-  const reads: Array<Promise<void>> = [];
-  if (everyPoint.length > 0) reads.push(readEveryPoint(deps, ctx, everyPoint, key).then((r) => void out.push(...r)));
-  if (buckets.length > 0) {
-    reads.push(
-      readBuckets(deps, ctx, buckets, key, samples, wholeTasks ? { tasks, filter } : undefined).then(async ({ curves, recheck }) => {
-        out.push(...curves);
-        if (recheck.length > 0) out.push(...(await readExact(deps, ctx, recheck, key, samples)));
-      }),
-    );
+  const curves = await readPlanned(deps, read, stats, false);
+  curves.sort((a, b) => byteOrder(a.metric, b.metric) || byteOrder(a.variant, b.variant) || byteOrder(a.task, b.task));
+  const writer = new ColumnsWriter({ columns: ['x', 'y', 'y_min', 'y_max'], nameMember: true });
+  let text = '';
+  for (const c of curves) {
+    const path = nest === 'task' ? [c.metric, c.variant, answerId(c.task)] : [c.metric, c.variant];
+    [c.x, c.y, c.y_min, c.y_max].forEach((s, col) => (text += writer.write({ path, col, s })));
   }
-  if (exact.length > 0) reads.push(readExact(deps, ctx, exact, key, samples).then((r) => void out.push(...r)));
-  await Promise.all(reads);
-
-  out.sort((a, b) => byteOrder(a.task, b.task) || byteOrder(a.metric, b.metric) || byteOrder(a.variant, b.variant));
-  for (const c of out) add(c.task, c.metric, c.variant, c.series);
+  text += writer.end();
+  return (async function* () {
+    yield text;
+  })();
 }
 
-/** Which way each curve is read. */
-function plan(stats: readonly CurveStats[], samples: number, key: HistogramKey) {
+/**
+ * Reads each curve the way its figures allow. `exactStats`: the figures come from the points
+ * (not the projection), so a curve is never planned again.
+ */
+async function readPlanned(deps: RouteDeps, read: Read, stats: readonly CurveStats[], exactStats: boolean): Promise<CurveText[]> {
   const everyPoint: Curve[] = [];
   const exact: Curve[] = [];
-  const groups = new Map<string, BucketGroup>();
+  const pointGroups = new Map<bigint, Curve[]>();
+  const levelGroups = new Map<bigint, Curve[]>();
+  const hist = histogramKey(read.key);
   for (const s of stats) {
     const curve: Curve = { task: s.task, metric: s.metric, variant: s.variant };
-    if (BigInt(s.first_iter) === SUMMARY_ITERATION) {
+    if (!exactStats && BigInt(s.first_iter) === SUMMARY_ITERATION) {
       // The Summary value's key is part of the projection's range: the range of the rest is unknown.
       exact.push(curve);
-    } else if (Number(s.n) < samples) {
+    } else if (Number(s.n) < read.samples) {
       // An upper bound below samples: the exact count is below it too.
       everyPoint.push(curve);
     } else {
-      const lo = BigInt(key === 'iter' ? s.first_iter : s.first_ms);
-      const hi = BigInt(key === 'iter' ? s.last_iter : s.last_ms);
-      const width = ceilWidth(lo, hi, samples);
-      const id = `${lo}:${width}`;
-      const group = groups.get(id) ?? { lo, width, curves: [], points: 0 };
-      group.curves.push(curve);
-      group.points += Number(s.n);
-      groups.set(id, group);
+      const lo = BigInt(hist === 'iter' ? s.first_iter : s.first_ms);
+      const hi = BigInt(hist === 'iter' ? s.last_iter : s.last_ms);
+      const width = bucketWidth(lo, hi, read.samples);
+      const groups = hist === 'iter' && width >= BigInt(SCALAR_BUCKET_WIDTHS[0]) && !exactStats ? levelGroups : pointGroups;
+      const group = groups.get(width);
+      if (group) group.push(curve);
+      else groups.set(width, [curve]);
     }
   }
-  const buckets = [...groups.values()].sort((a, b) => b.points - a.points);
-  const total = stats.reduce((sum, s) => sum + Number(s.n), 0);
-  // Testing every point against a list of curves costs more than reading a few curves too many:
-  // a group holding most of the points reads its tasks whole, and drops the other curves' buckets.
-  const wholeTasks = buckets.length > 0 && (buckets[0] as BucketGroup).points * 2 >= total;
-  return { everyPoint, buckets, exact, wholeTasks };
+  const all = stats.length;
+  const reads: Array<Promise<CurveText[]>> = [];
+  if (everyPoint.length > 0) reads.push(readEveryPoint(deps, read, everyPoint));
+  for (const [width, curves] of pointGroups) reads.push(readPointBuckets(deps, read, width, curves, curves.length === all, exactStats));
+  for (const [width, curves] of levelGroups) reads.push(readLevelBuckets(deps, read, width, curves, curves.length === all));
+  if (exact.length > 0) reads.push(readExact(deps, read, exact));
+  return (await Promise.all(reads)).flat();
+}
+
+/** The smallest power of two at or above (hi - lo + 1) / samples. */
+export function bucketWidth(lo: bigint, hi: bigint, samples: number): bigint {
+  const need = (hi - lo + BigInt(samples)) / BigInt(samples);
+  let width = 1n;
+  while (width < need) width *= 2n;
+  return width;
+}
+
+function log2(width: bigint): number {
+  return width.toString(2).length - 1;
 }
 
 /** `(task, metric, variant) IN` the curves, as parameters `{prefix_t}`, `{prefix_m}`, `{prefix_v}`. */
@@ -166,9 +167,262 @@ function curvesIn(prefix: string, curves: readonly Curve[], params: Record<strin
   return `(task, metric, variant) IN arrayZip({${prefix}_t:Array(String)}, {${prefix}_m:Array(String)}, {${prefix}_v:Array(String)})`;
 }
 
+/** Which rows a read takes: the request's tasks (and metric filter) when it reads all their curves, else the curves. */
+function selection(read: Read, curves: readonly Curve[], allCurves: boolean, params: Record<string, unknown>): string {
+  if (!allCurves) return curvesIn('c', curves, params);
+  Object.assign(params, read.filter.params, { tasks: read.tasks });
+  return `task IN {tasks:Array(String)} ${read.filter.sql}`;
+}
+
 function points(key: HistogramKey, where: string): string {
   return `SELECT task, metric, variant, iter, value, ${KEY_SQL[key]} AS k FROM scalars FINAL
     WHERE tenant = {tenant:String} AND ${where} AND iter != ${SUMMARY_ITERATION}`;
+}
+
+/** SQL: an x value (an Int64 key) as its JSON token. */
+function xToken(key: ScalarKey, x: string): string {
+  return key === 'iso_time' ? isoTimeToken(x) : `toString(${x})`;
+}
+
+/**
+ * SQL: a curve's columns x, y, y_min, y_max and its point count n, from `b`, its buckets sorted
+ * as tuples (x, rows, distinct iterations, NaNs, sum, low, high) where sum, low and high leave
+ * NaN values out.
+ */
+function curveColumns(key: ScalarKey): string {
+  return `arraySum(arrayMap(e -> e.3, b)) AS n,
+    arrayStringConcat(arrayMap(e -> ${xToken(key, 'e.1')}, b), ',') AS x,
+    arrayStringConcat(arrayMap(e -> ${valueToken('if(e.4 > 0, nan, e.5 / e.2)')}, b), ',') AS y,
+    arrayStringConcat(arrayMap(e -> ${valueToken('if(e.2 = e.4, nan, e.6)')}, b), ',') AS y_min,
+    arrayStringConcat(arrayMap(e -> ${valueToken('if(e.2 = e.4, nan, e.7)')}, b), ',') AS y_max`;
+}
+
+/** Every point of curves known to have fewer than `samples`: x = the key, y = y_min = y_max = the value. */
+async function readEveryPoint(deps: RouteDeps, read: Read, curves: readonly Curve[]): Promise<CurveText[]> {
+  const params: Record<string, unknown> = {};
+  const rows = await deps.db.rows<CurveText>(
+    read.ctx,
+    `SELECT task, metric, variant,
+            arraySort(groupArray((k, iter, value))) AS pts,
+            arrayStringConcat(arrayMap(p -> ${xToken(read.key, 'p.1')}, pts), ',') AS x,
+            arrayStringConcat(arrayMap(p -> ${valueToken('p.3')}, pts), ',') AS y, y AS y_min, y AS y_max
+     FROM (${points(histogramKey(read.key), curvesIn('c', curves, params))}) GROUP BY task, metric, variant`,
+    params,
+  );
+  return rows.map(curveText);
+}
+
+function curveText(r: CurveText): CurveText {
+  return { task: r.task, metric: r.metric, variant: r.variant, x: r.x, y: r.y, y_min: r.y_min, y_max: r.y_max };
+}
+
+interface CheckedText extends CurveText {
+  /** Exact number of points. */
+  n: string;
+}
+
+/**
+ * Buckets of `width` computed from the points. A curve whose exact count is below `samples` (the
+ * projection counted rows not merged yet) is read again from exact figures, unless `exactStats`.
+ */
+async function readPointBuckets(deps: RouteDeps, read: Read, width: bigint, curves: readonly Curve[], allCurves: boolean, exactStats: boolean): Promise<CurveText[]> {
+  const params: Record<string, unknown> = { shift: log2(width), width: width.toString() };
+  const rows = await deps.db.rows<CheckedText>(
+    read.ctx,
+    `SELECT task, metric, variant, ${curveColumns(read.key)}
+     FROM (
+       SELECT task, metric, variant, arraySort(groupArray((x, c, c, nans, total, low, high))) AS b
+       FROM (
+         SELECT task, metric, variant, bitShiftRight(k, {shift:UInt8}) * {width:Int64} AS x, count() AS c, countIf(isNaN(value)) AS nans,
+                sum(if(isNaN(value), 0, value)) AS total, min(if(isNaN(value), inf, value)) AS low, max(if(isNaN(value), -inf, value)) AS high
+         FROM (${points(histogramKey(read.key), selection(read, curves, allCurves, params))})
+         GROUP BY task, metric, variant, x
+       )
+       GROUP BY task, metric, variant
+     )`,
+    params,
+  );
+  const wanted = new Set(curves.map(curveId));
+  const out: CurveText[] = [];
+  const recheck: Curve[] = [];
+  for (const r of rows) {
+    if (!wanted.has(curveId(r))) continue;
+    if (!exactStats && Number(r.n) < read.samples) recheck.push(r);
+    else out.push(curveText(r));
+  }
+  if (recheck.length > 0) out.push(...(await readExact(deps, read, recheck)));
+  return out;
+}
+
+/** A curve's exact figures from its points (FINAL, the Summary value left out), then read from them. */
+async function readExact(deps: RouteDeps, read: Read, curves: readonly Curve[]): Promise<CurveText[]> {
+  const params: Record<string, unknown> = {};
+  const stats = await deps.db.rows<CurveStats>(
+    read.ctx,
+    `SELECT task, metric, variant, count() AS n, min(iter) AS first_iter, max(iter) AS last_iter,
+            toUnixTimestamp64Milli(min(timestamp)) AS first_ms, toUnixTimestamp64Milli(max(timestamp)) AS last_ms
+     FROM scalars FINAL WHERE tenant = {tenant:String} AND ${curvesIn('c', curves, params)} AND iter != ${SUMMARY_ITERATION}
+     GROUP BY task, metric, variant`,
+    params,
+  );
+  return readPlanned(deps, read, stats, true);
+}
+
+/** One bucket table row (or a group of them) that is dirty: rows ≠ the distinct iterations its mask holds. */
+type DirtyBucket = [bucket: string, rows: string, mask: string, maxVersion: string];
+
+interface LevelText extends CheckedText {
+  dirty: DirtyBucket[];
+}
+
+/** The bucket table a width reads: the widest at or below it. */
+function levelFor(width: bigint): ScalarBucketWidth {
+  let level: ScalarBucketWidth = SCALAR_BUCKET_WIDTHS[0];
+  for (const w of SCALAR_BUCKET_WIDTHS) if (BigInt(w) <= width) level = w;
+  return level;
+}
+
+/**
+ * Buckets of `width` from the bucket table of the widest level at or below it (wider widths group
+ * its buckets). A level bucket with a valid repair takes the repair's figures; one without (dirty)
+ * gets one computed from the points, and its curves are read again. A curve still dirty after that
+ * (a row arrived in between) or whose exact count is below `samples` is read from the points.
+ */
+async function readLevelBuckets(deps: RouteDeps, read: Read, width: bigint, curves: readonly Curve[], allCurves: boolean): Promise<CurveText[]> {
+  const level = levelFor(width);
+  const first = await levelStatement(deps, read, width, level, curves, allCurves);
+  const wanted = new Set(curves.map(curveId));
+  const out: CurveText[] = [];
+  const dirty: LevelText[] = [];
+  const exact: Curve[] = [];
+  for (const r of first) {
+    if (!wanted.has(curveId(r))) continue;
+    if (Number(r.n) < read.samples) exact.push(r);
+    else if (r.dirty.length > 0) dirty.push(r);
+    else out.push(curveText(r));
+  }
+  if (dirty.length > 0) {
+    await repair(deps, read, level, dirty);
+    for (const r of await levelStatement(deps, read, width, level, dirty, false)) {
+      if (r.dirty.length > 0 || Number(r.n) < read.samples) exact.push(r);
+      else out.push(curveText(r));
+    }
+  }
+  if (exact.length > 0) out.push(...(await readExact(deps, read, exact)));
+  return out;
+}
+
+function levelStatement(deps: RouteDeps, read: Read, width: bigint, level: ScalarBucketWidth, curves: readonly Curve[], allCurves: boolean): Promise<LevelText[]> {
+  const params: Record<string, unknown> = { shift: log2(width) - log2(BigInt(level)), width: width.toString(), level, tasks: read.tasks };
+  const where = selection(read, curves, allCurves, params);
+  const pick = (column: string) => `if(r.hit = 1, r.${column}, l.${column})`;
+  // The level's rows, a valid repair's figures in place of a dirty bucket's own. Clean buckets
+  // skip the join (a hash probe per bucket would cost more than reading the buckets twice).
+  const levelSql = `SELECT task, metric, variant, bucket, rows, mask, nans, total, low, high, max_version
+                  FROM ${scalarBucketTable(level)} FINAL WHERE tenant = {tenant:String} AND ${where}`;
+  const levelRows = `
+    SELECT task, metric, variant, bucket, mask, max_version, rows, nans, total, low, high FROM (${levelSql}) WHERE rows = bitCount(mask)
+    UNION ALL
+    SELECT l.task AS task, l.metric AS metric, l.variant AS variant, l.bucket AS bucket, l.mask AS mask, l.max_version AS max_version,
+           if(r.hit = 1, toUInt64(bitCount(l.mask)), l.rows) AS rows, ${pick('nans')} AS nans, ${pick('total')} AS total, ${pick('low')} AS low, ${pick('high')} AS high
+    FROM (SELECT * FROM (${levelSql}) WHERE rows != bitCount(mask)) AS l
+    LEFT ANY JOIN (
+      SELECT task, metric, variant, bucket, rows, mask, max_version, nans, total, low, high, toUInt8(1) AS hit
+      FROM ${SCALAR_BUCKET_REPAIRS} FINAL WHERE tenant = {tenant:String} AND task IN {tasks:Array(String)} AND width = {level:UInt16}
+    ) AS r
+    ON l.task = r.task AND l.metric = r.metric AND l.variant = r.variant AND l.bucket = r.bucket
+       AND l.rows = r.rows AND toUInt256(l.mask) = r.mask AND l.max_version = r.max_version`;
+  const dirtyTuple = '(toString(bucket), toString(rows), toString(mask), toString(max_version))';
+  const isDirty = 'rows != bitCount(mask)';
+  // Per output bucket: (x, rows, distinct iterations, NaNs, sum, low, high); a width above the
+  // level's groups its buckets first. Output buckets are sorted as tuples (no lambda per element).
+  const buckets =
+    width === BigInt(level)
+      ? `SELECT task, metric, variant, arraySort(groupArray((bucket * {width:Int64}, rows, toUInt64(bitCount(mask)), nans, total, low, high))) AS b,
+                groupArrayIf(${dirtyTuple}, ${isDirty}) AS dirty
+         FROM (${levelRows}) GROUP BY task, metric, variant`
+      : `SELECT task, metric, variant, arraySort(groupArray((x, rows_x, n_x, nans_x, total_x, low_x, high_x))) AS b, arrayFlatten(groupArray(d)) AS dirty
+         FROM (
+           SELECT task, metric, variant, bitShiftRight(bucket, {shift:UInt8}) * {width:Int64} AS x, sum(rows) AS rows_x, toUInt64(sum(bitCount(mask))) AS n_x,
+                  sum(nans) AS nans_x, sum(total) AS total_x, min(low) AS low_x, max(high) AS high_x, groupArrayIf(${dirtyTuple}, ${isDirty}) AS d
+           FROM (${levelRows}) GROUP BY task, metric, variant, x
+         )
+         GROUP BY task, metric, variant`;
+  return deps.db.rows<LevelText>(
+    read.ctx,
+    `SELECT task, metric, variant, dirty, ${curveColumns(read.key)} FROM (${buckets})`,
+    params,
+  );
+}
+
+/** Ranges of iterations read to repair dirty buckets; beyond it a curve's whole range is read. */
+const MAX_REPAIR_RANGES = 64;
+
+/**
+ * Computes the exact figures of dirty level buckets from the points (FINAL) and stores them as
+ * repairs, each only if the points still hold what the bucket counted (same mask and newest
+ * version): a row that reached one table and not yet the other leaves the bucket dirty.
+ */
+async function repair(deps: RouteDeps, read: Read, level: ScalarBucketWidth, curves: readonly LevelText[]): Promise<void> {
+  const shift = log2(BigInt(level));
+  const params: Record<string, unknown> = { level, shift, offsets: level - 1 };
+  const d = { t: [] as string[], m: [] as string[], v: [] as string[], b: [] as string[], r: [] as string[], mask: [] as string[], ver: [] as string[] };
+  const ranges: string[] = [];
+  let budget = MAX_REPAIR_RANGES;
+  curves.forEach((c, i) => {
+    for (const [bucket, rows, mask, ver] of c.dirty) {
+      d.t.push(c.task), d.m.push(c.metric), d.v.push(c.variant), d.b.push(bucket), d.r.push(rows), d.mask.push(mask), d.ver.push(ver);
+    }
+    const spans = bucketSpans(c.dirty.map(([b]) => BigInt(b)));
+    params[`t${i}`] = c.task;
+    params[`m${i}`] = c.metric;
+    params[`v${i}`] = c.variant;
+    const curve = `task = {t${i}:String} AND metric = {m${i}:String} AND variant = {v${i}:String}`;
+    if (spans.length > Math.max(1, budget)) {
+      ranges.push(`(${curve})`);
+      budget -= 1;
+      return;
+    }
+    const iters = spans.map(([a, b], j) => {
+      params[`a${i}_${j}`] = (a << BigInt(shift)).toString();
+      params[`b${i}_${j}`] = (((b + 1n) << BigInt(shift)) - 1n).toString();
+      return `iter BETWEEN {a${i}_${j}:Int64} AND {b${i}_${j}:Int64}`;
+    });
+    budget -= spans.length;
+    ranges.push(`(${curve} AND (${iters.join(' OR ')}))`);
+  });
+  Object.assign(params, { dt: d.t, dm: d.m, dv: d.v, db: d.b, dr: d.r, dmask: d.mask, dver: d.ver });
+  await deps.db.command(
+    read.ctx,
+    `INSERT INTO ${SCALAR_BUCKET_REPAIRS} (tenant, task, metric, variant, width, bucket, rows, mask, max_version, nans, total, low, high, received_at, repaired_at)
+     SELECT p.tenant, p.task, p.metric, p.variant, {level:UInt16}, p.bucket, d.rows, p.mask, p.max_version, p.nans, p.total, p.low, p.high, p.received_at, now64(3)
+     FROM (
+       SELECT tenant, task, metric, variant, bitShiftRight(iter, {shift:UInt8}) AS bucket,
+              groupBitOr(bitShiftLeft(toUInt256(1), bitAnd(iter, {offsets:Int64}))) AS mask, max(version) AS max_version,
+              countIf(isNaN(value)) AS nans, sum(if(isNaN(value), 0, value)) AS total,
+              min(if(isNaN(value), inf, value)) AS low, max(if(isNaN(value), -inf, value)) AS high, max(received_at) AS received_at
+       FROM scalars FINAL WHERE tenant = {tenant:String} AND (${ranges.join(' OR ')})
+       GROUP BY tenant, task, metric, variant, bucket
+     ) AS p
+     INNER JOIN (
+       SELECT e.1 AS task, e.2 AS metric, e.3 AS variant, toInt64(e.4) AS bucket, toUInt64(e.5) AS rows, toUInt256(e.6) AS mask, toUInt64(e.7) AS max_version
+       FROM (SELECT arrayJoin(arrayZip({dt:Array(String)}, {dm:Array(String)}, {dv:Array(String)}, {db:Array(String)}, {dr:Array(String)}, {dmask:Array(String)}, {dver:Array(String)})) AS e)
+     ) AS d
+     ON p.task = d.task AND p.metric = d.metric AND p.variant = d.variant AND p.bucket = d.bucket AND p.mask = d.mask AND p.max_version = d.max_version`,
+    params,
+  );
+}
+
+/** Runs of consecutive bucket numbers, as [first, last] pairs. */
+export function bucketSpans(buckets: readonly bigint[]): Array<[bigint, bigint]> {
+  const sorted = [...new Set(buckets)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const spans: Array<[bigint, bigint]> = [];
+  for (const b of sorted) {
+    const last = spans.at(-1);
+    if (last && last[1] + 1n === b) last[1] = b;
+    else spans.push([b, b]);
+  }
+  return spans;
 }
 
 interface ChunkRow {
@@ -182,19 +436,17 @@ interface ChunkRow {
 /**
  * `samples` 0 (every point, newer versions): each curve whole, as JSON members streamed from
  * ClickHouse's rows (a task's curves may hold millions of points, which the service never holds).
- * `nest` 'variant' writes `"<metric>":{"<variant>":{name: variant, x, y, y_min, y_max}}` (one
- * task), 'task' `"<metric>":{"<variant>":{"<task>":{name: task, ...}}}`; y_min = y_max = y, one
- * value per point. The statement runs (and fails) before the first chunk is asked for.
+ * y_min = y_max = y, one value per point. The statement runs (and fails) before the first chunk
+ * is asked for.
  */
 export async function streamEveryPoint(
   deps: RouteDeps,
   ctx: RequestContext,
   tasks: readonly string[],
   key: ScalarKey,
-  nest: 'variant' | 'task',
+  nest: HistogramNest,
   filter: MetricFilter = NO_FILTER,
 ): Promise<AsyncIterableIterator<string>> {
-  const x = key === 'iso_time' ? isoTimeToken('p.1') : 'toString(p.1)';
   const chunks = chunkJoin('cols');
   const writer = new ColumnsWriter({ columns: ['x', 'y', 'y_min', 'y_max'], nameMember: true });
   const blocks = await deps.db.stream<ChunkRow, string>(
@@ -202,7 +454,7 @@ export async function streamEveryPoint(
     `SELECT task, metric, variant, ${chunks.col} AS col, ${chunks.s} AS s
      FROM (
        SELECT task, metric, variant, arraySort(groupArray((k, iter, value))) AS pts,
-              arrayMap(p -> ${valueToken('p.3')}, pts) AS ys, [arrayMap(p -> ${x}, pts), ys, ys, ys] AS cols
+              arrayMap(p -> ${valueToken('p.3')}, pts) AS ys, [arrayMap(p -> ${xToken(key, 'p.1')}, pts), ys, ys, ys] AS cols
        FROM (${points(histogramKey(key), `task IN {tasks:Array(String)} ${filter.sql}`)})
        GROUP BY task, metric, variant
      )
@@ -216,150 +468,6 @@ export async function streamEveryPoint(
     },
   );
   return chainChunks('', blocks, () => writer.end());
-}
-
-/** Every point of curves known to have fewer than `samples`: x = the key, y = y_min = y_max = the value. */
-async function readEveryPoint(deps: RouteDeps, ctx: RequestContext, curves: readonly Curve[], key: HistogramKey) {
-  const params: Record<string, unknown> = {};
-  // Arrays per curve, in (key, iteration) order; keys as Float64, which JSON carries as numbers.
-  const rows = await deps.db.rows<Curve & { xs: number[]; ys: Float[] }>(
-    ctx,
-    `SELECT task, metric, variant,
-            arrayMap(k -> toFloat64(k), arraySort((k, i) -> (k, i), groupArray(k), groupArray(iter))) AS xs,
-            arraySort((v, k, i) -> (k, i), groupArray(value), groupArray(k), groupArray(iter)) AS ys
-     FROM (${points(key, curvesIn('c', curves, params))}) GROUP BY task, metric, variant`,
-    params,
-  );
-  return rows.map((r) => {
-    const y = r.ys.map(float);
-    return { task: r.task, metric: r.metric, variant: r.variant, series: { name: r.variant, x: r.xs, y, y_min: y, y_max: y } };
-  });
-}
-
-const BUCKET_STATS = `
-  if(countIf(isNaN(value)) > 0, nan, avg(value)) AS y,
-  if(countIf(NOT isNaN(value)) = 0, nan, minIf(value, NOT isNaN(value))) AS y_min,
-  if(countIf(NOT isNaN(value)) = 0, nan, maxIf(value, NOT isNaN(value))) AS y_max`;
-
-interface BucketRow extends Curve {
-  /** Index of the group whose branch read the row. */
-  branch: number;
-  /** Per bucket, ascending: its start (the key as Float64), mean, extremes. */
-  xs: number[];
-  ys: Float[];
-  mins: Float[];
-  maxs: Float[];
-  n: string;
-  lo: string;
-  hi: string;
-}
-
-/**
- * Curves whose projected n reaches `samples`, one branch of a UNION ALL per shared (lo, width),
- * grouping by a plain bucket number: a branch reads its curves' key ranges, or (the first, when
- * `firstReadsTasks`) its tasks whole. A row keeps the branch that read it, so a curve another
- * branch bucketed too is taken from its own. Key arithmetic runs in Int128: keys may span the
- * whole Int64 range.
- */
-async function readBuckets(
-  deps: RouteDeps,
-  ctx: RequestContext,
-  groups: readonly BucketGroup[],
-  key: HistogramKey,
-  samples: number,
-  /** The first group reads these tasks whole (what the filter selects of them) rather than its list of curves. */
-  firstReadsTasks?: { tasks: readonly string[]; filter: MetricFilter },
-) {
-  const params: Record<string, unknown> = {};
-  const branches = groups.map((g, i) => {
-    let where: string;
-    if (i === 0 && firstReadsTasks) {
-      Object.assign(params, firstReadsTasks.filter.params);
-      params['g0_tasks'] = firstReadsTasks.tasks;
-      where = `task IN {g0_tasks:Array(String)} ${firstReadsTasks.filter.sql}`;
-    } else {
-      where = curvesIn(`g${i}`, g.curves, params);
-    }
-    params[`g${i}_lo`] = g.lo.toString();
-    params[`g${i}_w`] = g.width.toString();
-    return `
-      SELECT ${i} AS branch, task, metric, variant,
-             arrayMap(b -> toFloat64({g${i}_lo:Int64} + toInt128(b) * {g${i}_w:Int64}), arraySort(groupArray(bucket))) AS xs,
-             arraySort((v, b) -> b, groupArray(y), groupArray(bucket)) AS ys,
-             arraySort((v, b) -> b, groupArray(y_min), groupArray(bucket)) AS mins,
-             arraySort((v, b) -> b, groupArray(y_max), groupArray(bucket)) AS maxs,
-             sum(c) AS n, min(k_min) AS lo, max(k_max) AS hi
-      FROM (
-        SELECT task, metric, variant, toInt64(intDiv(toInt128(k) - {g${i}_lo:Int64}, {g${i}_w:Int64})) AS bucket,
-               count() AS c, min(k) AS k_min, max(k) AS k_max, ${BUCKET_STATS}
-        FROM (${points(key, where)})
-        GROUP BY task, metric, variant, bucket
-      )
-      GROUP BY task, metric, variant`;
-  });
-  const rows = await deps.db.rows<BucketRow>(ctx, branches.join('\nUNION ALL\n'), params);
-
-  const expected = new Map<string, BucketGroup>();
-  for (const g of groups) for (const c of g.curves) expected.set(curveId(c), g);
-  const curves: Array<Curve & { series: Series }> = [];
-  const recheck: Curve[] = [];
-  for (const r of rows) {
-    const g = expected.get(curveId(r));
-    // A curve of another group, or read another way, that came along with its task.
-    if (g === undefined || g !== groups[Number(r.branch)]) continue;
-    const lo = BigInt(r.lo);
-    // The projection counted rows not merged yet, or saw keys of replaced rows: bucket again with exact figures.
-    if (Number(r.n) < samples || lo !== g.lo || ceilWidth(lo, BigInt(r.hi), samples) !== g.width) {
-      recheck.push({ task: r.task, metric: r.metric, variant: r.variant });
-      continue;
-    }
-    const series: Series = { name: r.variant, x: r.xs, y: r.ys.map(float), y_min: r.mins.map(float), y_max: r.maxs.map(float) };
-    curves.push({ task: r.task, metric: r.metric, variant: r.variant, series });
-  }
-  return { curves, recheck };
-}
-
-/** ceil((hi - lo + 1) / samples) */
-function ceilWidth(lo: bigint, hi: bigint, samples: number): bigint {
-  const n = BigInt(samples);
-  return (hi - lo + n) / n;
-}
-
-/** Both ways in one statement, each curve's n and range computed from its points first: exact whatever the projection says. */
-async function readExact(deps: RouteDeps, ctx: RequestContext, curves: readonly Curve[], key: HistogramKey, samples: number) {
-  const params: Record<string, unknown> = { samples };
-  const pts = points(key, curvesIn('x', curves, params));
-  const rows = await deps.db.rows<Curve & { pts: Array<[string, string, Float, Float, Float]> }>(
-    ctx,
-    `
-  SELECT task, metric, variant, arraySort(groupArray((x, apart, y, y_min, y_max))) AS pts
-  FROM (
-    SELECT task, metric, variant, apart, toInt64(lo + bucket * width) AS x, ${BUCKET_STATS}
-    FROM (
-      SELECT p.task AS task, p.metric AS metric, p.variant AS variant, p.value AS value, c.lo AS lo,
-             if(c.n < {samples:UInt32}, toInt128(1), intDiv(toInt128(c.hi) - c.lo + {samples:UInt32}, {samples:UInt32})) AS width,
-             intDiv(toInt128(p.k) - c.lo, width) AS bucket,
-             if(c.n < {samples:UInt32}, p.iter, 0) AS apart
-      FROM (${pts}) AS p
-      INNER JOIN (
-        SELECT task, metric, variant, count() AS n, min(k) AS lo, max(k) AS hi FROM (${pts}) GROUP BY task, metric, variant
-      ) AS c ON p.task = c.task AND p.metric = c.metric AND p.variant = c.variant
-    )
-    GROUP BY task, metric, variant, lo, width, bucket, apart
-  )
-  GROUP BY task, metric, variant`,
-    params,
-  );
-  return rows.map((r) => {
-    const series: Series = { name: r.variant, x: [], y: [], y_min: [], y_max: [] };
-    for (const [x, , y, yMin, yMax] of r.pts) {
-      series.x.push(Number(x));
-      series.y.push(float(y));
-      series.y_min.push(float(yMin));
-      series.y_max.push(float(yMax));
-    }
-    return { task: r.task, metric: r.metric, variant: r.variant, series };
-  });
 }
 
 function curveId(c: Curve): string {

@@ -1,4 +1,4 @@
-import { EVENT_TABLES, renderForCluster, toCHDateTime64, tsvLine, tsvString, type ClickHouseClient, type EventTable } from '@trackstream/clickhouse';
+import { EVENT_TABLES, renderForCluster, SCALAR_DERIVED_TABLES, toCHDateTime64, tsvLine, tsvString, type ClickHouseClient, type EventTable } from '@trackstream/clickhouse';
 import type { Logger } from '@trackstream/runtime';
 import type { WriterMetrics } from './metrics';
 import type { Sink } from './sink';
@@ -44,7 +44,9 @@ export class Deleter {
         return Number(row?.n ?? 0);
       }),
     );
-    for (const table of tables) {
+    // The scalar buckets go with the points they aggregate (after them: a crash in between is
+    // replayed, and a bucket without points is never read, as a chart starts from the points' range).
+    for (const table of clearLog ? tables : [...tables, ...SCALAR_DERIVED_TABLES]) {
       // Lightweight DELETE: rows vanish from reads at once, parts are rewritten by merges.
       if (this.cluster) await this.client.command({ query: deleteOnCluster(this.database, table, req, this.cluster) });
       else await this.client.command({ query: `DELETE FROM ${this.database}.${table} WHERE ${where}`, query_params: params });
@@ -71,8 +73,8 @@ function sqlString(s: string): string {
  * to each server's local table, ON CLUSTER. Distributed DDL travels as text to every server, so
  * the values are literals rather than query parameters.
  */
-export function deleteOnCluster(database: string, table: EventTable, req: { tenant: string; task: string; logsBefore?: number }, cluster: string): string {
-  const sharded = { sharded: new Set(EVENT_TABLES.map((t) => `${database}.${t}`)) };
+export function deleteOnCluster(database: string, table: string, req: { tenant: string; task: string; logsBefore?: number }, cluster: string): string {
+  const sharded = { sharded: new Set([...EVENT_TABLES, ...SCALAR_DERIVED_TABLES].map((t) => `${database}.${t}`)) };
   const before = req.logsBefore === undefined ? '' : ` AND toUnixTimestamp64Milli(timestamp) < ${Math.trunc(req.logsBefore)}`;
   const [statement] = renderForCluster(`DELETE FROM ${database}.${table} WHERE tenant = ${sqlString(req.tenant)} AND task = ${sqlString(req.task)}${before}`, { cluster }, sharded);
   return statement as string;

@@ -12,8 +12,9 @@ export interface Series<X = number> {
 
 /**
  * The contract's down-sampling: fewer points than `samples` (or `samples` 0) is every point;
- * otherwise buckets of width ceil((hi - lo + 1) / samples) from lo, x = the bucket's start,
- * y = its mean (NaN if it holds one), y_min/y_max the extremes of its other values.
+ * otherwise buckets whose width is the smallest power of two at or above (hi - lo + 1) / samples,
+ * with edges at multiples of the width, x = the bucket's start, y = its mean (NaN if it holds
+ * one), y_min/y_max the extremes of its other values.
  */
 export function expectedSeries(points: Array<[key: number, value: number]>, samples: number, name: string): Series {
   const sorted = [...points].sort((a, b) => a[0] - b[0]);
@@ -22,21 +23,31 @@ export function expectedSeries(points: Array<[key: number, value: number]>, samp
   }
   const lo = sorted[0]![0];
   const hi = sorted.at(-1)![0];
-  const width = Math.ceil((hi - lo + 1) / samples);
+  const width = bucketWidth(lo, hi, samples);
   const buckets = new Map<number, number[]>();
   for (const [k, v] of sorted) {
-    const b = Math.floor((k - lo) / width);
-    buckets.set(b, [...(buckets.get(b) ?? []), v]);
+    const b = Math.floor(k / width);
+    const values = buckets.get(b);
+    if (values) values.push(v);
+    else buckets.set(b, [v]);
   }
   const out: Series = { name, x: [], y: [], y_min: [], y_max: [] };
   for (const [b, vs] of buckets) {
     const numbers = vs.filter((v) => !Number.isNaN(v));
-    out.x.push(lo + b * width);
+    out.x.push(b * width);
     out.y.push(vs.some(Number.isNaN) ? NaN : mean(vs));
     out.y_min.push(numbers.length ? Math.min(...numbers) : NaN);
     out.y_max.push(numbers.length ? Math.max(...numbers) : NaN);
   }
   return out;
+}
+
+/** The smallest power of two at or above (hi - lo + 1) / samples. */
+export function bucketWidth(lo: number, hi: number, samples: number): number {
+  const need = Math.ceil((hi - lo + 1) / samples);
+  let width = 1;
+  while (width < need) width *= 2;
+  return width;
 }
 
 /** Equal series, floats to 1e-9 relative, NaN equal to NaN. */

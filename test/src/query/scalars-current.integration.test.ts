@@ -94,7 +94,7 @@ test('scalar_metrics_iter_histogram: the SDK body at 2.23 (no samples: 6000) ret
   assert.equal(sdk.data['long']?.['curve']?.x.length, 5000);
   const old = await c.call<Histogram>('events.scalar_metrics_iter_histogram', { task: LONG }, V21);
   assertSeries(old.data['long']?.['curve'], expectedSeries(range(5000, longCurve), 2000, 'curve'), 'default samples at 2.1');
-  assert.equal(old.data['long']?.['curve']?.x.length, Math.ceil(5000 / 3), '5,000 points in buckets of 3');
+  assert.equal(old.data['long']?.['curve']?.x.length, Math.ceil(5000 / 4), '5,000 points in buckets of 4 (the power of two at or above 5,000 / 2,000)');
   // The same bucketing rule at every version for an explicit sample count.
   for (const version of [V21, SDK, UI]) {
     const r = await c.call<Histogram>('events.scalar_metrics_iter_histogram', { task: A, samples: 10 }, version);

@@ -49,14 +49,14 @@ after(async () => {
 
 type Series = SeriesOf<number>;
 
-test('scalar_metrics_iter_histogram: 100 iterations in 10 buckets of 10, means and extremes', async () => {
+test('scalar_metrics_iter_histogram: 100 iterations at samples 10 in 7 buckets of 16 (the power of two at or above 10), means and extremes', async () => {
   const r = await c.call<Record<string, Record<string, Series>>>('events.scalar_metrics_iter_histogram', { task: A, samples: 10 }, V21);
   assert.equal(r.status, 200);
   assert.deepEqual(Object.keys(r.data).sort(), ['acc', 'loss', 'neg']);
   const train = r.data['loss']?.['train'];
-  assert.deepEqual(train?.x, [0, 10, 20, 30, 40, 50, 60, 70, 80, 90]);
+  assert.deepEqual(train?.x, [0, 16, 32, 48, 64, 80, 96]);
   // Written out once for the first bucket, then compared with the reference computation.
-  assert.ok(Math.abs((train?.y[0] ?? NaN) - mean(Array.from({ length: 10 }, (_, i) => lossTrain(i)))) < 1e-9);
+  assert.ok(Math.abs((train?.y[0] ?? NaN) - mean(Array.from({ length: 16 }, (_, i) => lossTrain(i)))) < 1e-9);
   assertSeries(train, expected(range(100, lossTrain), 10, 'train'), 'loss/train');
   // Fewer points than samples: every point; the Summary iteration is not one of them.
   assertSeries(r.data['loss']?.['val'], expected([0, 25, 50, 75, 99].map((i) => [i, i / 100]), 10, 'val'), 'loss/val');
@@ -67,11 +67,11 @@ test('scalar_metrics_iter_histogram: 100 iterations in 10 buckets of 10, means a
 test('scalar_metrics_iter_histogram: a NaN is never averaged away, spikes stay visible', async () => {
   const r = await c.call<Record<string, Record<string, Series>>>('events.scalar_metrics_iter_histogram', { task: A, samples: 10 }, V21);
   const top1 = r.data['acc']?.['top1'];
-  // 150 iterations, width 15: the bucket [30, 45) holds iteration 42's NaN and iteration 34's spike.
-  assert.deepEqual(top1?.x, [0, 15, 30, 45, 60, 75, 90, 105, 120, 135]);
+  // 150 iterations, width 16: the bucket [32, 48) holds iteration 42's NaN and iteration 34's spike.
+  assert.deepEqual(top1?.x, [0, 16, 32, 48, 64, 80, 96, 112, 128, 144]);
   assert.ok(Number.isNaN(top1?.y[2] ?? 0), 'y of the bucket holding a NaN is NaN');
   assert.equal(top1?.y_max[2], 1000, 'the spike next to the NaN');
-  assert.equal(top1?.y_min[2], 30 / 150);
+  assert.equal(top1?.y_min[2], 32 / 150);
   assertSeries(top1, expected(range(150, accTop1), 10, 'top1'), 'acc/top1');
   // NaN travels as a bare NaN token, as Python writes it.
   const text = await (await c.fetch('events.scalar_metrics_iter_histogram', { task: A, samples: 10 }, V21)).text();
@@ -286,7 +286,7 @@ test('bad parameters: 400/12, missing fields 400/11, bad task ids 400/101', asyn
   }
   // The query string works too (the SDK may send parameters there).
   const q = await c.call<Record<string, Record<string, Series>>>(`events.scalar_metrics_iter_histogram?task=${A}&samples=10`, {});
-  assert.deepEqual(q.data['loss']?.['train']?.x, [0, 10, 20, 30, 40, 50, 60, 70, 80, 90]);
+  assert.deepEqual(q.data['loss']?.['train']?.x, [0, 16, 32, 48, 64, 80, 96]);
 });
 
 test('curve statistics only guide the reads: unmerged re-reports, a re-reported first timestamp, an uneven curve', async () => {

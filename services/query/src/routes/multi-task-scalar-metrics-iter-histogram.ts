@@ -1,9 +1,8 @@
 import { chainChunks, objectEndpoint, streamedEnvelope, type RequestContext } from '@trackstream/api';
 import type { RouteDeps } from '../deps';
-import { child, dict } from '../events';
-import { histogramKey, scalarHistograms, streamEveryPoint, withIsoTime, type ScalarKey, type Series } from '../histogram';
+import { scalarHistogramMembers, streamEveryPoint, type ScalarKey } from '../histogram';
 import { metricFilter, metricsSchema, type MetricVariants } from '../metric-filter';
-import { answerId, checkTasks, props, requestSchema, readOwner } from '../requests';
+import { checkTasks, props, requestSchema, readOwner } from '../requests';
 
 interface Body {
   tasks: string[];
@@ -22,23 +21,11 @@ export function multiTaskScalarMetricsIterHistogramEndpoint(deps: RouteDeps) {
   async function answer(ctx: RequestContext, body: Body): Promise<unknown> {
     const tasks = checkTasks(body.tasks, readOwner(ctx, body));
     const filter = metricFilter(body.metrics);
-    if (body.samples === 0) {
-      return streamedEnvelope(ctx, chainChunks('{"metrics":{', await streamEveryPoint(deps, ctx, tasks, body.key, 'task', filter), () => '}}'));
-    }
-    const metrics = dict<Record<string, Record<string, Series | ReturnType<typeof withIsoTime<Series>>>>>();
-    await scalarHistograms(
-      deps,
-      ctx,
-      tasks,
-      body.samples,
-      histogramKey(body.key),
-      (task, metric, variant, series) => {
-        series.name = answerId(task);
-        child(child(metrics, metric), variant)[answerId(task)] = body.key === 'iso_time' ? withIsoTime(series) : series;
-      },
-      filter,
-    );
-    return { metrics };
+    const members =
+      body.samples === 0
+        ? await streamEveryPoint(deps, ctx, tasks, body.key, 'task', filter)
+        : await scalarHistogramMembers(deps, ctx, tasks, body.samples, body.key, 'task', filter);
+    return streamedEnvelope(ctx, chainChunks('{"metrics":{', members, () => '}}'));
   }
   // A field the version does not define is ignored, never read unchecked.
   const withoutMetrics = (ctx: RequestContext, body: Body) => answer(ctx, { ...body, metrics: undefined });

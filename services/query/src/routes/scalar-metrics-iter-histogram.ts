@@ -1,7 +1,6 @@
 import { chainChunks, objectEndpoint, streamedEnvelope, type RequestContext } from '@trackstream/api';
 import type { RouteDeps } from '../deps';
-import { child, dict } from '../events';
-import { histogramKey, scalarHistograms, streamEveryPoint, withIsoTime, type ScalarKey, type Series } from '../histogram';
+import { scalarHistogramMembers, streamEveryPoint, type ScalarKey } from '../histogram';
 import { metricFilter, metricsSchema, type MetricVariants } from '../metric-filter';
 import { checkTask, props, requestSchema, readOwner } from '../requests';
 
@@ -22,20 +21,11 @@ export function scalarMetricsIterHistogramEndpoint(deps: RouteDeps) {
   async function answer(ctx: RequestContext, body: Body): Promise<unknown> {
     const task = checkTask(body.task, readOwner(ctx, body));
     const filter = metricFilter(body.metrics);
-    if (body.samples === 0) return streamedEnvelope(ctx, chainChunks('{', await streamEveryPoint(deps, ctx, [task], body.key, 'variant', filter), () => '}'));
-    const metrics = dict<Record<string, Series | ReturnType<typeof withIsoTime<Series>>>>();
-    await scalarHistograms(
-      deps,
-      ctx,
-      [task],
-      body.samples,
-      histogramKey(body.key),
-      (_task, metric, variant, series) => {
-        child(metrics, metric)[variant] = body.key === 'iso_time' ? withIsoTime(series) : series;
-      },
-      filter,
-    );
-    return metrics;
+    const members =
+      body.samples === 0
+        ? await streamEveryPoint(deps, ctx, [task], body.key, 'variant', filter)
+        : await scalarHistogramMembers(deps, ctx, [task], body.samples, body.key, 'variant', filter);
+    return streamedEnvelope(ctx, chainChunks('{', members, () => '}'));
   }
   const current = (version: string) => ({
     version,
