@@ -268,7 +268,7 @@ async function readExact(deps: RouteDeps, read: Read, curves: readonly Curve[]):
   return readPlanned(deps, read, stats, true);
 }
 
-/** One bucket table row (or a group of them) that is dirty: rows ≠ the distinct iterations its mask holds. */
+/** A bucket table row that is dirty (rows ≠ the distinct iterations its mask holds): its bucket, rows, mask and newest version. */
 type DirtyBucket = [bucket: string, rows: string, mask: string, maxVersion: string];
 
 interface LevelText extends CheckedText {
@@ -360,38 +360,43 @@ const MAX_REPAIR_RANGES = 64;
 
 /**
  * Computes the exact figures of dirty level buckets from the points (FINAL) and stores them as
- * repairs, each only if the points still hold what the bucket counted (same mask and newest
- * version): a row that reached one table and not yet the other leaves the bucket dirty.
+ * repairs, each only if the points hold what the bucket counted, read in the same statement (same
+ * mask and newest version): a row that reached one table and not yet the other leaves the bucket
+ * dirty.
  */
 async function repair(deps: RouteDeps, read: Read, level: ScalarBucketWidth, curves: readonly LevelText[]): Promise<void> {
-  const shift = log2(BigInt(level));
-  const params: Record<string, unknown> = { level, shift, offsets: level - 1 };
-  const d = { t: [] as string[], m: [] as string[], v: [] as string[], b: [] as string[], r: [] as string[], mask: [] as string[], ver: [] as string[] };
-  const ranges: string[] = [];
+  const shift = BigInt(log2(BigInt(level)));
+  const params: Record<string, unknown> = { level, shift: Number(shift), offsets: level - 1 };
+  const iterRanges: string[] = [];
+  const bucketRanges: string[] = [];
   let budget = MAX_REPAIR_RANGES;
   curves.forEach((c, i) => {
-    for (const [bucket, rows, mask, ver] of c.dirty) {
-      d.t.push(c.task), d.m.push(c.metric), d.v.push(c.variant), d.b.push(bucket), d.r.push(rows), d.mask.push(mask), d.ver.push(ver);
-    }
-    const spans = bucketSpans(c.dirty.map(([b]) => BigInt(b)));
     params[`t${i}`] = c.task;
     params[`m${i}`] = c.metric;
     params[`v${i}`] = c.variant;
     const curve = `task = {t${i}:String} AND metric = {m${i}:String} AND variant = {v${i}:String}`;
+    const spans = bucketSpans(c.dirty.map(([b]) => BigInt(b)));
     if (spans.length > Math.max(1, budget)) {
-      ranges.push(`(${curve})`);
+      // Too many: the curve's whole range.
+      iterRanges.push(`(${curve})`);
+      bucketRanges.push(`(${curve})`);
       budget -= 1;
       return;
     }
-    const iters = spans.map(([a, b], j) => {
-      params[`a${i}_${j}`] = (a << BigInt(shift)).toString();
-      params[`b${i}_${j}`] = (((b + 1n) << BigInt(shift)) - 1n).toString();
-      return `iter BETWEEN {a${i}_${j}:Int64} AND {b${i}_${j}:Int64}`;
-    });
     budget -= spans.length;
-    ranges.push(`(${curve} AND (${iters.join(' OR ')}))`);
+    const iters: string[] = [];
+    const buckets: string[] = [];
+    spans.forEach(([a, b], j) => {
+      params[`a${i}_${j}`] = a.toString();
+      params[`b${i}_${j}`] = b.toString();
+      params[`ia${i}_${j}`] = (a << shift).toString();
+      params[`ib${i}_${j}`] = (((b + 1n) << shift) - 1n).toString();
+      iters.push(`iter BETWEEN {ia${i}_${j}:Int64} AND {ib${i}_${j}:Int64}`);
+      buckets.push(`bucket BETWEEN {a${i}_${j}:Int64} AND {b${i}_${j}:Int64}`);
+    });
+    iterRanges.push(`(${curve} AND (${iters.join(' OR ')}))`);
+    bucketRanges.push(`(${curve} AND (${buckets.join(' OR ')}))`);
   });
-  Object.assign(params, { dt: d.t, dm: d.m, dv: d.v, db: d.b, dr: d.r, dmask: d.mask, dver: d.ver });
   await deps.db.command(
     read.ctx,
     `INSERT INTO ${SCALAR_BUCKET_REPAIRS} (tenant, task, metric, variant, width, bucket, rows, mask, max_version, nans, total, low, high, received_at, repaired_at)
@@ -401,12 +406,12 @@ async function repair(deps: RouteDeps, read: Read, level: ScalarBucketWidth, cur
               groupBitOr(bitShiftLeft(toUInt256(1), bitAnd(iter, {offsets:Int64}))) AS mask, max(version) AS max_version,
               countIf(isNaN(value)) AS nans, sum(if(isNaN(value), 0, value)) AS total,
               min(if(isNaN(value), inf, value)) AS low, max(if(isNaN(value), -inf, value)) AS high, max(received_at) AS received_at
-       FROM scalars FINAL WHERE tenant = {tenant:String} AND (${ranges.join(' OR ')})
+       FROM scalars FINAL WHERE tenant = {tenant:String} AND (${iterRanges.join(' OR ')})
        GROUP BY tenant, task, metric, variant, bucket
      ) AS p
      INNER JOIN (
-       SELECT e.1 AS task, e.2 AS metric, e.3 AS variant, toInt64(e.4) AS bucket, toUInt64(e.5) AS rows, toUInt256(e.6) AS mask, toUInt64(e.7) AS max_version
-       FROM (SELECT arrayJoin(arrayZip({dt:Array(String)}, {dm:Array(String)}, {dv:Array(String)}, {db:Array(String)}, {dr:Array(String)}, {dmask:Array(String)}, {dver:Array(String)})) AS e)
+       SELECT task, metric, variant, bucket, rows, toUInt256(mask) AS mask, max_version
+       FROM ${scalarBucketTable(level)} FINAL WHERE tenant = {tenant:String} AND (${bucketRanges.join(' OR ')}) AND rows != bitCount(mask)
      ) AS d
      ON p.task = d.task AND p.metric = d.metric AND p.variant = d.variant AND p.bucket = d.bucket AND p.mask = d.mask AND p.max_version = d.max_version`,
     params,

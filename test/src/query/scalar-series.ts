@@ -60,6 +60,7 @@ export function assertSeries<X>(actual: Series<X> | undefined, want: Series<X>, 
     want[k].forEach((w, i) => {
       const a = actual[k][i] as number;
       if (Number.isNaN(w)) assert.ok(Number.isNaN(a), `${what}: ${k}[${i}] = ${a}, want NaN`);
+      else if (!Number.isFinite(w)) assert.equal(a, w, `${what}: ${k}[${i}]`);
       else assert.ok(Math.abs(a - w) <= 1e-9 * Math.max(1, Math.abs(w)), `${what}: ${k}[${i}] = ${a}, want ${w}`);
     });
   }
