@@ -1,13 +1,13 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
-import { deflateSync, gzipSync } from 'node:zlib';
+import { deflateSync, gunzipSync, gzipSync } from 'node:zlib';
 import { createRegistry } from '@trackstream/metrics';
 import { createAuth } from './auth';
 import { RequestAbortedError, type EventLine } from './body';
 import { attachment, eventsEndpoint, objectEndpoint, rawResponse, type Endpoint, type RequestContext } from './endpoint';
 import { unavailable } from './errors';
-import { createApiRouter } from './router';
+import { acceptsGzip, createApiRouter } from './router';
 import { basic, decodeJwtPayload, deferred, silentLogger, startApp, type TestApp } from './test-support';
 import { compareVersions } from './version';
 
@@ -120,6 +120,10 @@ const endpoints: Endpoint[] = [
         },
       },
     ],
+  }),
+  objectEndpoint({
+    name: 'events.large',
+    versions: [{ version: '2.1', handle: async () => ({ text: 'chart '.repeat(10_000), nan: NaN }) }],
   }),
   objectEndpoint({
     name: 'events.endless',
@@ -559,6 +563,51 @@ describe('raw responses', () => {
     const written = await streamClosed.promise;
     // Backpressure: the generator ran ahead of the 1 MiB read by socket buffers only, not forever.
     assert.ok(written < 2000, `wrote ${written} chunks`);
+  });
+});
+
+/** The response's bytes as sent, not decoded. */
+function sendRaw(path: string, headers: Record<string, string>): Promise<{ headers: Record<string, unknown>; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port: app.port, method: 'GET', path, headers, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('gzip', () => {
+  test('Accept-Encoding is read as HTTP defines it', () => {
+    for (const yes of ['gzip', 'gzip, deflate, br', 'br;q=1.0, gzip;q=0.5', '*', 'GZIP', 'x-gzip']) assert.equal(acceptsGzip(yes), true, yes);
+    for (const no of [undefined, '', 'identity', 'br, deflate', 'gzip;q=0', 'gzip; q=0.000', 'gzipx']) assert.equal(acceptsGzip(no), false, String(no));
+  });
+
+  test('large answers and streams are gzipped when the client takes it, small ones and other clients get them as they are', async () => {
+    const plain = await sendRaw('/events.large', {});
+    assert.equal(plain.headers['content-encoding'], undefined);
+    const zipped = await sendRaw('/events.large', { 'accept-encoding': 'gzip, deflate' });
+    assert.equal(zipped.headers['content-encoding'], 'gzip');
+    assert.equal(zipped.headers['vary'], 'Accept-Encoding');
+    assert.equal(Number(zipped.headers['content-length']), zipped.body.length);
+    assert.ok(zipped.body.length * 10 < plain.body.length, `${zipped.body.length} bytes gzipped, ${plain.body.length} plain`);
+    const text = gunzipSync(zipped.body).toString('utf8');
+    // The same envelope but its per-request id.
+    assert.equal(text.replace(/"(id|trx)":"[0-9a-f]+"/g, ''), plain.body.toString('utf8').replace(/"(id|trx)":"[0-9a-f]+"/g, ''));
+    assert.match(text, /"nan":NaN/);
+
+    const small = await sendRaw('/events.echo', { 'accept-encoding': 'gzip' });
+    assert.equal(small.headers['content-encoding'], undefined, 'a small answer is not worth it');
+
+    const log = await sendRaw('/events.download_task_log?task=abc', { 'accept-encoding': 'gzip' });
+    assert.equal(log.headers['content-encoding'], 'gzip');
+    assert.equal(log.headers['content-disposition'], 'attachment; filename="task_abc.log"');
+    const lines = gunzipSync(log.body).toString('utf8').split('\n');
+    assert.equal(lines.length, 1001);
+    assert.equal(lines[999], 'line 999 of abc');
   });
 });
 

@@ -1,4 +1,6 @@
 import { performance } from 'node:perf_hooks';
+import { promisify } from 'node:util';
+import { constants as zlibConstants, createGzip, gzip } from 'node:zlib';
 import type { Registry } from '@trackstream/metrics';
 import type { Logger } from '@trackstream/runtime';
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
@@ -113,6 +115,40 @@ function sendEnvelope(res: Response, status: number, envelope: Envelope): void {
   res.end(body);
 }
 
+/** Answers smaller than this go as they are: compressing them saves less than it costs. */
+const GZIP_MIN_BYTES = 8 * 1024;
+/** zlib's fastest level: a chart of 20 MB shrinks about 4x for a fraction of the time level 6 takes. */
+const GZIP_OPTIONS = { level: zlibConstants.Z_BEST_SPEED };
+const gzipAsync = promisify(gzip);
+
+/** Whether the request's Accept-Encoding takes gzip (`gzip` or `*`, with a q above 0). */
+export function acceptsGzip(header: string | string[] | undefined): boolean {
+  const value = Array.isArray(header) ? header.join(',') : (header ?? '');
+  return value.split(',').some((part) => {
+    const [coding = '', ...params] = part.split(';').map((x) => x.trim().toLowerCase());
+    if (coding !== 'gzip' && coding !== 'x-gzip' && coding !== '*') return false;
+    const q = params.find((x) => x.startsWith('q='));
+    return q === undefined || Number(q.slice(2)) > 0;
+  });
+}
+
+/** A success envelope, gzipped (off the event loop) when the client takes it and it is large. */
+async function sendSuccess(res: Response, envelope: Envelope): Promise<void> {
+  const body = stringifyJson(envelope);
+  res.statusCode = 200;
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  if (body.length < GZIP_MIN_BYTES || !acceptsGzip(res.req.headers['accept-encoding'])) {
+    res.setHeader('Content-Length', Buffer.byteLength(body));
+    res.end(body);
+    return;
+  }
+  const zipped = await gzipAsync(body, GZIP_OPTIONS);
+  res.setHeader('Content-Encoding', 'gzip');
+  res.setHeader('Vary', 'Accept-Encoding');
+  res.setHeader('Content-Length', zipped.length);
+  res.end(zipped);
+}
+
 /**
  * The one place an error becomes a response: the envelope with HTTP status == result_code,
  * Retry-After on retriable errors, 5xx logged at error with the cause, 4xx at info.
@@ -133,19 +169,19 @@ export function sendError(res: Response, envelope: EnvelopeContext, error: unkno
   sendEnvelope(res, err.status, errorEnvelope(envelope, err));
 }
 
-/** Resolves false when the client took nothing for `stallMs` (it stopped reading). */
-function waitForDrain(res: Response, signal: AbortSignal, stallMs: number): Promise<boolean> {
+/** Resolves false when the client took nothing for `stallMs` (it stopped reading); `out` writes to `res` (itself, or a gzip stream piped to it). */
+function waitForDrain(out: NodeJS.WritableStream, res: Response, signal: AbortSignal, stallMs: number): Promise<boolean> {
   return new Promise<boolean>((resolve) => {
     const done = (drained: boolean): void => {
       clearTimeout(timer);
-      res.off('drain', onDrain);
+      out.off('drain', onDrain);
       res.off('close', onDrain);
       signal.removeEventListener('abort', onDrain);
       resolve(drained);
     };
     const onDrain = (): void => done(true);
     const timer = setTimeout(() => done(false), stallMs);
-    res.on('drain', onDrain);
+    out.on('drain', onDrain);
     res.on('close', onDrain);
     signal.addEventListener('abort', onDrain);
   });
@@ -172,23 +208,40 @@ async function writeRaw(res: Response, raw: RawResponse, signal: AbortSignal, en
   res.setHeader('Content-Type', raw.contentType);
   const headerNames = Object.keys(raw.headers ?? {});
   for (const name of headerNames) res.setHeader(name, (raw.headers as Record<string, string>)[name] as string);
+  // Gzipped as it is written, when the client takes it: the stream never exists whole.
+  const zip = acceptsGzip(res.req.headers['accept-encoding']) ? createGzip(GZIP_OPTIONS) : undefined;
+  if (zip) {
+    res.setHeader('Content-Encoding', 'gzip');
+    res.setHeader('Vary', 'Accept-Encoding');
+    zip.pipe(res);
+  }
+  const out = zip ?? res;
+  const gone = () => signal.aborted || res.destroyed;
   try {
     // `break` (client gone) runs the iterator's return(), closing its source.
     for await (const chunk of raw.stream) {
-      if (signal.aborted || res.destroyed) break;
-      if (!res.write(chunk) && !(await waitForDrain(res, signal, stallMs))) {
+      if (gone()) break;
+      if (!out.write(chunk) && !(await waitForDrain(out, res, signal, stallMs))) {
         log.info({ stallMs }, 'client stopped reading the response; cut off');
         res.destroy();
         break;
       }
-      if (signal.aborted || res.destroyed) break;
+      if (gone()) break;
     }
   } catch (e) {
-    if (!res.headersSent) for (const name of headerNames) res.removeHeader(name);
+    if (!res.headersSent) {
+      zip?.unpipe(res);
+      for (const name of [...headerNames, 'Content-Encoding', 'Vary']) res.removeHeader(name);
+    }
+    zip?.destroy();
     sendError(res, envelope, e, log);
     return;
   }
-  if (!res.destroyed && !res.writableEnded) res.end();
+  if (gone()) {
+    zip?.destroy();
+    return;
+  }
+  if (!out.writableEnded) out.end();
 }
 
 function raceAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
@@ -353,7 +406,7 @@ export function createApiRouter(opts: ApiRouterOptions): Router {
     }
     try {
       if (isRawResponse(result)) await writeRaw(res, result, signal, envelope, log, timeoutMs);
-      else sendEnvelope(res, 200, successEnvelope(envelope, result === undefined ? {} : result));
+      else await sendSuccess(res, successEnvelope(envelope, result === undefined ? {} : result));
     } catch (e) {
       sendError(res, envelope, e, log);
     }
