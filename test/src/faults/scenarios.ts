@@ -5,11 +5,13 @@
  * (faults/quick.integration.test.ts).
  */
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { waitFor } from '@trackstream/local-stack';
+import { testStack, waitFor } from '@trackstream/local-stack';
 import { startLoad, type LoadOptions, type LoadResult } from '../helpers/load';
 import { startPipeline, type Pipeline } from '../helpers/pipeline';
 import { startServiceProcess, type ServiceProcess } from '../helpers/service-process';
+import { SmallDisk } from './small-disk';
 import { assertExactlyOnce, faultSeed, firstAckAfter, KafkaWatch, longestGap, seededRandom, type FaultFigures, type Offsets } from './harness';
 
 /** The load every scenario runs: two SDK-like clients, about 2,000 events/s between them on 2 cores. */
@@ -367,4 +369,75 @@ export async function writerGroupKill(o: { fault: string }): Promise<FaultFigure
       durationSec: (Date.now() - t0) / 1000,
     });
   });
+}
+
+/** A service's /health: its status code and the outcome of each check. */
+async function health(url: string): Promise<{ status: number; checks: Record<string, boolean> }> {
+  const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(5000) });
+  return { status: res.status, checks: ((await res.json()) as { checks: Record<string, boolean> }).checks };
+}
+
+/** The value of an unlabelled gauge in a /metrics text. */
+function gauge(metrics: string, name: string): number | undefined {
+  const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(metrics);
+  return m ? Number(m[1]) : undefined;
+}
+
+/**
+ * ClickHouse's data folder on a small tmpfs, filled to the last byte under the load for `fullMs`,
+ * then freed. Meanwhile every insert fails (NOT_ENOUGH_SPACE): the writer retries, commits
+ * nothing (its committed offsets stay where they were), says so on /health (the
+ * `clickhouse-disk` check) and in `writer_clickhouse_disk_full`, and the gateway goes on accepting
+ * (Kafka has room). Recovery: seconds from the space coming back until the group had committed
+ * everything the topic held then; reportedSec: from the disk filling up until /health said so.
+ */
+export async function clickhouseDiskFull(o: { fault: string; fullMs: number }): Promise<FaultFigures> {
+  const stack = await testStack();
+  const disk = await SmallDisk.mount(stack, 'clickhouse', join(stack.dataDir, 'clickhouse', 'data'), 128 * 1024 * 1024);
+  try {
+    return await withRig({}, async ({ p, watch, writers }) => {
+      const writer = writers[0]!;
+      const prefix = 'chfull';
+      const t0 = Date.now();
+      const load = startLoad(p, { ...LOAD, taskPrefix: prefix });
+      await sleep(2000);
+      let freedAt = 0;
+      let reportedSec = 0;
+      let lagWhileFull = 0;
+      disk.fill();
+      const filledAt = Date.now();
+      try {
+        await waitFor(async () => (await health(writer.url)).checks['clickhouse-disk'] === false, { timeoutMs: 30_000, what: "the writer's /health to report the full disk" });
+        reportedSec = (Date.now() - filledAt) / 1000;
+        const h = await health(writer.url);
+        assert.equal(h.status, 503, '/health answers 503 while ClickHouse is full');
+        assert.equal(gauge(await writer.metrics(), 'writer_clickhouse_disk_full'), 1, 'writer_clickhouse_disk_full is 1');
+        const placeBefore = await watch.committed();
+        await sleep(o.fullMs);
+        assert.deepEqual(await watch.committed(), placeBefore, 'nothing committed while the disk is full: the writer keeps its place');
+        lagWhileFull = await watch.lag();
+        assert.equal(disk.space().freeBytes, 0, 'the disk stayed full');
+      } finally {
+        disk.free();
+        freedAt = Date.now();
+      }
+      const target = await watch.ends();
+      const recoverySec = await watch.caughtUpAfter(freedAt, target);
+      await waitFor(async () => (await health(writer.url)).status === 200, { timeoutMs: 30_000, what: "the writer's /health to be ok again" });
+      assert.equal(gauge(await writer.metrics(), 'writer_clickhouse_disk_full'), 0, 'writer_clickhouse_disk_full back to 0');
+      await sleep(1000);
+      const result = await load.stop();
+      assert.ok(lagWhileFull > 0, 'messages waited in Kafka while ClickHouse was full');
+      assert.equal(result.unavailable, 0, 'the gateway kept accepting: Kafka has room');
+      return assertExactlyOnce(p, watch, o.fault, prefix, result, {
+        recoverySec,
+        reportedSec,
+        lagWhileFull,
+        fullSec: (freedAt - filledAt) / 1000,
+        durationSec: (Date.now() - t0) / 1000,
+      });
+    });
+  } finally {
+    await disk.unmount();
+  }
 }
