@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { testStack, waitFor } from '@trackstream/local-stack';
+import { testStack, waitFor, type LocalStack } from '@trackstream/local-stack';
 import { startLoad, type LoadOptions, type LoadResult } from '../helpers/load';
 import { startPipeline, type Pipeline } from '../helpers/pipeline';
 import { startServiceProcess, type ServiceProcess } from '../helpers/service-process';
@@ -433,6 +433,91 @@ export async function clickhouseDiskFull(o: { fault: string; fullMs: number }): 
         recoverySec,
         reportedSec,
         lagWhileFull,
+        fullSec: (freedAt - filledAt) / 1000,
+        durationSec: (Date.now() - t0) / 1000,
+      });
+    });
+  } finally {
+    await disk.unmount();
+  }
+}
+
+/**
+ * Starts the broker again whenever it is not running, as a supervisor would (docker-compose's
+ * `restart: unless-stopped`, a Kubernetes pod): a start that fails is tried again 1 s later.
+ */
+function superviseKafka(stack: LocalStack): { stop(): Promise<{ starts: number; failedStarts: number }> } {
+  let running = true;
+  let starts = 0;
+  let failedStarts = 0;
+  const loop = (async () => {
+    while (running) {
+      const kafka = (await stack.status()).find((c) => c.name === 'kafka');
+      if (running && kafka && !kafka.running) {
+        starts++;
+        await stack.start('kafka').catch(() => void failedStarts++);
+      }
+      await sleep(1000);
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      return { starts, failedStarts };
+    },
+  };
+}
+
+/**
+ * Kafka's log folder on a small tmpfs, filled to the last byte under the load for `fullMs`, then
+ * freed. The broker can't append: the gateway answers 503 with Retry-After (never a 200, never a
+ * 500) and the clients retry. (Kafka stops itself when its only log folder fails; a supervisor
+ * loop starts it again, as an orchestrator would, and starts fail until there is space.) Once
+ * space is back, everything arrives with no step by hand. Recovery: seconds from the space coming
+ * back until the group had committed everything the topic held at the first 200 after it;
+ * gatewaySec: until that first 200.
+ */
+export async function kafkaDiskFull(o: { fault: string; fullMs: number }): Promise<FaultFigures> {
+  const stack = await testStack();
+  const disk = await SmallDisk.mount(stack, 'kafka', join(stack.dataDir, 'kafka', 'data'), 256 * 1024 * 1024);
+  try {
+    return await withRig({}, async ({ p, watch }) => {
+      const prefix = 'kfull';
+      const t0 = Date.now();
+      const load = startLoad(p, { ...LOAD, taskPrefix: prefix });
+      await sleep(2000);
+      const supervisor = superviseKafka(p.stack);
+      disk.fill();
+      const filledAt = Date.now();
+      let freedAt = filledAt;
+      let firstRefusalSec = 0;
+      try {
+        await waitFor(() => load.progress.unavailable > 0, { timeoutMs: 30_000, what: "a 503 once Kafka's disk is full" });
+        firstRefusalSec = (Date.now() - filledAt) / 1000;
+        await sleep(o.fullMs);
+      } finally {
+        disk.free();
+        freedAt = Date.now();
+      }
+      await waitFor(() => load.progress.ackTimes.some((t) => t > freedAt), { timeoutMs: 180_000, intervalMs: 100, what: 'a 200 once the space is back' });
+      const gatewaySec = firstAckAfter(load.progress, freedAt);
+      const target = await watch.ends();
+      const recoverySec = await watch.caughtUpAfter(freedAt, target);
+      const supervision = await supervisor.stop();
+      await sleep(2000);
+      const result = await load.stop();
+      assert.ok(result.unavailable > 0, "the gateway answered 503 while Kafka's disk was full");
+      assert.equal(result.unavailableWithoutRetryAfter, 0, 'every 503 carried Retry-After');
+      assert.equal(result.otherErrors, 0, 'no answer but 200 or 503 (never a 500)');
+      // An answer already on its way when the disk filled may land just after: 1 s of margin.
+      assert.equal(acksBetween(result, filledAt + 1000, freedAt), 0, 'no 200 while the disk was full');
+      return assertExactlyOnce(p, watch, o.fault, prefix, result, {
+        recoverySec,
+        gatewaySec,
+        firstRefusalSec,
+        brokerStarts: supervision.starts,
+        failedBrokerStarts: supervision.failedStarts,
         fullSec: (freedAt - filledAt) / 1000,
         durationSec: (Date.now() - t0) / 1000,
       });
