@@ -127,18 +127,18 @@ export async function writerKills(o: { fault: string; kills: number }): Promise<
 }
 
 /**
- * The Kafka broker stopped for `downMs` mid-load, then started again. Meanwhile the gateway
+ * The Kafka broker stopped (`kill`: SIGKILLed, as a crash) for `downMs` mid-load, then started again. Meanwhile the gateway
  * answers 503 (never a 200: no acknowledgement is recorded while the broker is down) and the
  * clients retry; afterwards everything arrives. Recovery: seconds from the broker being back
  * until the group had committed everything the topic held then; gatewaySec: until the first 200.
  */
-export async function kafkaRestart(o: { fault: string; downMs: number }): Promise<FaultFigures> {
+export async function kafkaRestart(o: { fault: string; downMs: number; kill?: boolean }): Promise<FaultFigures> {
   return withRig({}, async ({ p, watch }) => {
     const prefix = 'kafka';
     const t0 = Date.now();
     const load = startLoad(p, { ...LOAD, taskPrefix: prefix });
     await sleep(2000);
-    await p.stack.stop('kafka');
+    await p.stack.stop('kafka', { kill: o.kill === true });
     const stoppedAt = Date.now();
     let restartingAt = stoppedAt;
     try {
@@ -154,6 +154,7 @@ export async function kafkaRestart(o: { fault: string; downMs: number }): Promis
     const result = await load.stop();
     const recoverySec = await caughtUp;
     assert.ok(result.unavailable > 0, 'the gateway answered 503 while Kafka was down');
+    assert.equal(result.otherErrors, 0, 'no answer but 200 or 503 (never a 500)');
     // An answer already on its way when the broker stopped may land just after: 1 s of margin.
     assert.equal(acksBetween(result, stoppedAt + 1000, restartingAt), 0, 'no 200 while the broker was down');
     return assertExactlyOnce(p, watch, o.fault, prefix, result, {
@@ -209,18 +210,18 @@ export async function kafkaFreeze(o: { fault: string; frozenMs: number }): Promi
 }
 
 /**
- * The ClickHouse process stopped for `downMs` under the load, then started again: the gateway
+ * The ClickHouse process stopped (`kill`: SIGKILLed, mid-insert as likely as not) for `downMs` under the load, then started again: the gateway
  * keeps accepting (Kafka holds the events), the writer retries, the lag grows and then drains.
  * Recovery: seconds from ClickHouse being back until the group had committed everything the topic
  * held then (the backlog of the outage stored).
  */
-export async function clickhouseOutage(o: { fault: string; downMs: number }): Promise<FaultFigures> {
+export async function clickhouseOutage(o: { fault: string; downMs: number; kill?: boolean }): Promise<FaultFigures> {
   return withRig({}, async ({ p, watch }) => {
     const prefix = 'chdown';
     const t0 = Date.now();
     const load = startLoad(p, { ...LOAD, taskPrefix: prefix });
     await sleep(2000);
-    await p.stack.stop('clickhouse');
+    await p.stack.stop('clickhouse', { kill: o.kill === true });
     const stoppedAt = Date.now();
     let lagAtRestart = 0;
     try {
@@ -525,4 +526,53 @@ export async function kafkaDiskFull(o: { fault: string; fullMs: number }): Promi
   } finally {
     await disk.unmount();
   }
+}
+
+/**
+ * The all-in-one process (gateway, writer thread, query) SIGKILLed `kills` times mid-insert and
+ * started again, the load going through its own gateway. Mid-insert for certain: ClickHouse is
+ * frozen (SIGSTOP) for 1 s first, so the writer's insert of that moment waits on it, then the
+ * process is killed and ClickHouse resumed; an insert it had received may complete for a dead
+ * writer (its offsets uncommitted: the replay collapses onto it). Recovery: seconds from a kill
+ * until the group had committed everything the topic held 1 s after the restart (the longest).
+ */
+export async function allInOneKills(o: { fault: string; kills: number }): Promise<FaultFigures> {
+  return withRig({ writers: 0 }, async ({ p, watch }) => {
+    const app = await startServiceProcess('all-in-one', p.config, { env: { WRITER_BATCH_MS: '150' } });
+    try {
+      const prefix = 'aio';
+      const tracker = catchUpTracker(watch);
+      const t0 = Date.now();
+      const load = startLoad(app, { ...LOAD, taskPrefix: prefix });
+      await sleep(2000);
+      const recoveries: Array<Promise<number>> = [];
+      for (let i = 0; i < o.kills; i++) {
+        const clickhouse = (await p.stack.status()).find((c) => c.name === 'clickhouse');
+        assert.ok(clickhouse?.pid !== undefined, 'ClickHouse runs');
+        const killedAt = Date.now();
+        process.kill(clickhouse.pid, 'SIGSTOP');
+        try {
+          await sleep(1000);
+          await app.kill('SIGKILL');
+        } finally {
+          process.kill(clickhouse.pid, 'SIGCONT');
+        }
+        await app.start();
+        recoveries.push(sleep(AFTER_KILL_MS).then(async () => tracker.mark(killedAt, await watch.ends())));
+        await sleep(3000);
+      }
+      const result = await load.stop();
+      const times = await Promise.all(recoveries);
+      assert.ok(result.connectionErrors > 0, "clients saw the process go away");
+      assert.equal(result.otherErrors, 0, 'no answer but 200 or 503 (never a 500)');
+      return await assertExactlyOnce(p, watch, o.fault, prefix, result, {
+        recoverySec: Math.max(...times),
+        medianRecoverySec: median(times),
+        kills: o.kills,
+        durationSec: (Date.now() - t0) / 1000,
+      });
+    } finally {
+      await app.kill('SIGKILL');
+    }
+  });
 }
