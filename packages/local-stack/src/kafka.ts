@@ -149,6 +149,7 @@ export function kafkaComponent(o: KafkaOptions): Component {
     logFile: join(home, 'kafka.log'),
     pidFile: join(home, 'kafka.pid'),
     endpoint: brokers,
+    dataFolder: logDirs,
     async prepare() {
       await checkJava();
       await ensureJars();

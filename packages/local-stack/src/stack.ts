@@ -137,6 +137,18 @@ export class LocalStack {
     return this.components.clickhouse.endpoint;
   }
 
+  /** Where a component stores its data. */
+  dataFolder(name: ComponentName): string {
+    return this.components[name].dataFolder;
+  }
+
+  /** DISK_USAGE_PATHS for the services: this stack's data folders. */
+  get diskUsagePaths(): string {
+    return Object.values(this.components)
+      .map((c) => `${c.name}=${c.dataFolder}`)
+      .join(',');
+  }
+
   /** Installs what is missing, starts what is not running, waits until both are healthy. */
   async up(): Promise<ComponentName[]> {
     const all = Object.values(this.components);

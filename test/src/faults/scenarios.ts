@@ -5,7 +5,6 @@
  * (faults/quick.integration.test.ts).
  */
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { testStack, waitFor, type LocalStack } from '@trackstream/local-stack';
 import { startLoad, type LoadOptions, type LoadResult } from '../helpers/load';
@@ -378,6 +377,13 @@ async function health(url: string): Promise<{ status: number; checks: Record<str
   return { status: res.status, checks: ((await res.json()) as { checks: Record<string, boolean> }).checks };
 }
 
+/** trackstream_filesystem_free_bytes of a data folder, as the pipeline's /metrics exports it. */
+async function freeBytesExported(p: Pipeline, folder: string): Promise<number | undefined> {
+  const text = await (await fetch(`${p.url}/metrics`)).text();
+  const m = new RegExp(`^trackstream_filesystem_free_bytes\\{folder="${folder}"\\} (\\S+)$`, 'm').exec(text);
+  return m ? Number(m[1]) : undefined;
+}
+
 /** The value of an unlabelled gauge in a /metrics text. */
 function gauge(metrics: string, name: string): number | undefined {
   const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(metrics);
@@ -394,7 +400,7 @@ function gauge(metrics: string, name: string): number | undefined {
  */
 export async function clickhouseDiskFull(o: { fault: string; fullMs: number }): Promise<FaultFigures> {
   const stack = await testStack();
-  const disk = await SmallDisk.mount(stack, 'clickhouse', join(stack.dataDir, 'clickhouse', 'data'), 128 * 1024 * 1024);
+  const disk = await SmallDisk.mount(stack, 'clickhouse', 128 * 1024 * 1024);
   try {
     return await withRig({}, async ({ p, watch, writers }) => {
       const writer = writers[0]!;
@@ -418,6 +424,7 @@ export async function clickhouseDiskFull(o: { fault: string; fullMs: number }): 
         assert.deepEqual(await watch.committed(), placeBefore, 'nothing committed while the disk is full: the writer keeps its place');
         lagWhileFull = await watch.lag();
         assert.equal(disk.space().freeBytes, 0, 'the disk stayed full');
+        assert.equal(await freeBytesExported(p, 'clickhouse'), 0, 'trackstream_filesystem_free_bytes shows the full disk');
       } finally {
         disk.free();
         freedAt = Date.now();
@@ -481,7 +488,7 @@ function superviseKafka(stack: LocalStack): { stop(): Promise<{ starts: number; 
  */
 export async function kafkaDiskFull(o: { fault: string; fullMs: number }): Promise<FaultFigures> {
   const stack = await testStack();
-  const disk = await SmallDisk.mount(stack, 'kafka', join(stack.dataDir, 'kafka', 'data'), 256 * 1024 * 1024);
+  const disk = await SmallDisk.mount(stack, 'kafka', 256 * 1024 * 1024);
   try {
     return await withRig({}, async ({ p, watch }) => {
       const prefix = 'kfull';
@@ -496,6 +503,7 @@ export async function kafkaDiskFull(o: { fault: string; fullMs: number }): Promi
       try {
         await waitFor(() => load.progress.unavailable > 0, { timeoutMs: 30_000, what: "a 503 once Kafka's disk is full" });
         firstRefusalSec = (Date.now() - filledAt) / 1000;
+        assert.equal(await freeBytesExported(p, 'kafka'), 0, 'trackstream_filesystem_free_bytes shows the full disk');
         await sleep(o.fullMs);
       } finally {
         disk.free();

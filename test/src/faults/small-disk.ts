@@ -46,10 +46,11 @@ export class SmallDisk {
   }
 
   /**
-   * Stops `component`, puts its data folder `dir` (with what it holds) on a tmpfs of that size plus
+   * Stops `component`, puts its data folder (with what it holds) on a tmpfs of that size plus
    * `spareBytes`, and starts it again.
    */
-  static async mount(stack: LocalStack, component: ComponentName, dir: string, spareBytes: number): Promise<SmallDisk> {
+  static async mount(stack: LocalStack, component: ComponentName, spareBytes: number): Promise<SmallDisk> {
+    const dir = stack.dataFolder(component);
     await stack.stop(component);
     const original = `${dir}.on-the-real-disk`;
     renameSync(dir, original);
