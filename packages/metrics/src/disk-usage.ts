@@ -75,34 +75,25 @@ export function registerDiskUsage(registry: Registry, folders: readonly WatchedF
       }
     },
   });
-  const space = async (f: WatchedFolder): Promise<{ free: number; size: number } | undefined> => {
-    const s = await statfs(f.path).catch(() => undefined);
-    return s && { free: s.bavail * s.bsize, size: s.blocks * s.bsize };
+  const filesystemGauge = (name: string, help: string, pick: (s: { bavail: number; blocks: number; bsize: number }) => number): void => {
+    new Gauge({
+      name,
+      help,
+      labelNames: ['folder'],
+      registers: [registry],
+      async collect() {
+        this.reset();
+        for (const f of folders) {
+          const s = await statfs(f.path).catch(() => undefined);
+          if (s) this.set({ folder: f.name }, pick(s));
+        }
+      },
+    });
   };
-  new Gauge({
-    name: 'trackstream_filesystem_free_bytes',
-    help: "Bytes free for use on the filesystem of a data folder (DISK_USAGE_PATHS); absent while the folder can't be read",
-    labelNames: ['folder'],
-    registers: [registry],
-    async collect() {
-      this.reset();
-      for (const f of folders) {
-        const s = await space(f);
-        if (s) this.set({ folder: f.name }, s.free);
-      }
-    },
-  });
-  new Gauge({
-    name: 'trackstream_filesystem_size_bytes',
-    help: 'Size of the filesystem of a data folder (DISK_USAGE_PATHS)',
-    labelNames: ['folder'],
-    registers: [registry],
-    async collect() {
-      this.reset();
-      for (const f of folders) {
-        const s = await space(f);
-        if (s) this.set({ folder: f.name }, s.size);
-      }
-    },
-  });
+  filesystemGauge(
+    'trackstream_filesystem_free_bytes',
+    "Bytes free for use on the filesystem of a data folder (DISK_USAGE_PATHS); absent while the folder can't be read",
+    (s) => s.bavail * s.bsize,
+  );
+  filesystemGauge('trackstream_filesystem_size_bytes', 'Size of the filesystem of a data folder (DISK_USAGE_PATHS)', (s) => s.blocks * s.bsize);
 }
