@@ -34,6 +34,8 @@ const CODES = {
   MEMORY_LIMIT_EXCEEDED: '241',
   ALL_CONNECTION_TRIES_FAILED: '279',
   QUERY_WAS_CANCELLED: '394',
+  // The disk is full: nothing can be written until space comes back.
+  NOT_ENOUGH_SPACE: '243',
 } as const;
 
 const BAD_ROWS: ReadonlySet<string> = new Set([
@@ -60,6 +62,7 @@ const RETRIABLE: ReadonlySet<string> = new Set([
   CODES.MEMORY_LIMIT_EXCEEDED,
   CODES.ALL_CONNECTION_TRIES_FAILED,
   CODES.QUERY_WAS_CANCELLED,
+  CODES.NOT_ENOUGH_SPACE,
 ]);
 
 /** Classifies a failure of a ClickHouse call by its error code, never by its message. */
@@ -68,4 +71,9 @@ export function classifyClickHouseError(e: unknown): ClickHouseFailure {
   if (BAD_ROWS.has(e.code)) return 'bad-rows';
   if (RETRIABLE.has(e.code)) return 'retriable';
   return 'statement';
+}
+
+/** ClickHouse refused to write for lack of disk space (retriable, once space comes back). */
+export function isDiskFull(e: unknown): boolean {
+  return e instanceof ClickHouseError && e.code === CODES.NOT_ENOUGH_SPACE;
 }

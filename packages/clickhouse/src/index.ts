@@ -1,5 +1,5 @@
 export { createClickHouse, assertIdentifier, ClickHouseError, type ClickHouseClient, type ClickHouseSettings } from './client';
-export { classifyClickHouseError, type ClickHouseFailure } from './errors';
+export { classifyClickHouseError, isDiskFull, type ClickHouseFailure } from './errors';
 export { migrate, loadMigrations, layoutProblem, splitStatements, MIGRATIONS_DIR, type Migration, type MigrateOptions } from './migrations';
 export * from './rows';
 export { clickhouseConfigSpec, clickhouseFromConfig, clickhouseSettingsFromConfig, type ClickHouseConfig } from './config';

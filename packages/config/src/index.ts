@@ -67,5 +67,11 @@ export function serviceSpec(defaultPort: number, portDescription: string) {
   return {
     port: field({ env: 'PORT', type: 'integer', default: defaultPort, minimum: 0, maximum: 65535, description: portDescription }),
     logLevel: field({ env: 'LOG_LEVEL', type: 'string', default: 'info', enum: LOG_LEVELS, description: 'Log level' }),
+    diskUsagePaths: field({
+      env: 'DISK_USAGE_PATHS',
+      type: 'string',
+      default: '',
+      description: 'Data folders whose disk usage and filesystem free space /metrics exports: name=/path pairs separated by commas',
+    }),
   } as const;
 }

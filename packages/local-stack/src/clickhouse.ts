@@ -69,6 +69,7 @@ function common(o: ClickHouseOptions): Omit<Component, 'prepare' | 'start'> {
     logFile: join(home, 'clickhouse.log'),
     pidFile: join(home, 'clickhouse.pid'),
     endpoint: `http://127.0.0.1:${o.port}`,
+    dataFolder: join(home, 'data'),
     healthy: probe(o.port),
   };
 }

@@ -15,6 +15,8 @@ export interface Component {
   readonly pidFile: string;
   /** What the user connects to. */
   readonly endpoint: string;
+  /** Where it stores its data (Kafka's log folder, ClickHouse's data path). */
+  readonly dataFolder: string;
 }
 
 export type Log = (line: string) => void;

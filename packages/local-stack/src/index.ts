@@ -3,3 +3,4 @@ export { testStack, waitFor, STACK_ENV } from './test-stack';
 export { freePort } from './ports';
 export { repoRoot, defaultCacheDir, defaultDataDir } from './paths';
 export { ensureVenv, hostPython } from './venv';
+export { kafkaVersion, OLDEST_SUPPORTED_KAFKA } from './kafka';

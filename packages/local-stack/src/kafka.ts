@@ -13,10 +13,18 @@ export interface KafkaOptions {
   port: number;
   controllerPort: number;
   heapMb: number;
+  /** The broker's version (default: the pom's kafka.version); each version has its own jar cache. */
+  version?: string;
   log: Log;
 }
 
 const POM = ['deploy', 'local', 'kafka', 'pom.xml'];
+/**
+ * The oldest broker version Trackstream supports (docs/operations.md); `npm test` runs the Kafka
+ * conformance tests against it beside the pom's default.
+ */
+export const OLDEST_SUPPORTED_KAFKA = '3.9.1';
+const LOG4J2 = ['deploy', 'local', 'kafka', 'log4j2.xml'];
 
 /** The Kafka version the pom pins; the jar cache is keyed by it. */
 export function kafkaVersion(repoRoot: string): string {
@@ -28,7 +36,7 @@ export function kafkaVersion(repoRoot: string): string {
 
 /** Apache Kafka in KRaft mode (one combined broker and controller), run from Maven Central's jars. */
 export function kafkaComponent(o: KafkaOptions): Component {
-  const version = kafkaVersion(o.repoRoot);
+  const version = o.version ?? kafkaVersion(o.repoRoot);
   const libs = join(o.cacheDir, 'kafka', version, 'libs');
   const complete = join(o.cacheDir, 'kafka', version, '.complete');
   const home = join(o.dataDir, 'kafka');
@@ -43,7 +51,7 @@ export function kafkaComponent(o: KafkaOptions): Component {
     let count = 0;
     await runCommand(
       'mvn',
-      ['-B', '-f', join(o.repoRoot, ...POM), 'dependency:copy-dependencies', `-DoutputDirectory=${libs}`],
+      ['-B', '-f', join(o.repoRoot, ...POM), 'dependency:copy-dependencies', `-Dkafka.version=${version}`, `-DoutputDirectory=${libs}`],
       {
         onLine: (line) => {
           const m = /Downloaded from \S+: \S+\/([^/\s]+\.jar) \(([^)]+?)(?: at [^)]*)?\)/.exec(line);
@@ -116,6 +124,7 @@ export function kafkaComponent(o: KafkaOptions): Component {
       '-XX:+ExitOnOutOfMemoryError',
       '-Djava.awt.headless=true',
       `-Dlog4j.configuration=file:${log4j}`,
+      `-Dlog4j2.configurationFile=${join(o.repoRoot, ...LOG4J2)}`,
       `-Dkafka.logs.dir=${join(home, 'logs')}`,
       '-cp',
       `${libs}/*`,
@@ -140,6 +149,7 @@ export function kafkaComponent(o: KafkaOptions): Component {
     logFile: join(home, 'kafka.log'),
     pidFile: join(home, 'kafka.pid'),
     endpoint: brokers,
+    dataFolder: logDirs,
     async prepare() {
       await checkJava();
       await ensureJars();

@@ -24,6 +24,8 @@ export interface StackState {
   isolated: boolean;
   ports: StackPorts;
   clickhouseEngine: ClickHouseEngine;
+  /** A Kafka version other than the pom's (a second broker of an older version, for tests). */
+  kafkaVersion?: string;
 }
 
 export interface ComponentStatus {
@@ -41,6 +43,7 @@ export interface OpenOptions {
   ports?: Partial<StackPorts>;
   kafkaHeapMb?: number;
   isolated?: boolean;
+  kafkaVersion?: string;
   log?: Log;
 }
 
@@ -69,6 +72,7 @@ export class LocalStack {
         port: state.ports.kafka,
         controllerPort: state.ports.kafkaController,
         heapMb: kafkaHeapMb,
+        ...(state.kafkaVersion ? { version: state.kafkaVersion } : {}),
         log,
       }),
       clickhouse: clickhouseComponent(
@@ -100,13 +104,19 @@ export class LocalStack {
       }
     }
     mkdirSync(dataDir, { recursive: true });
-    const state: StackState = { dataDir, isolated: opts.isolated ?? false, ports: requested, clickhouseEngine: await detectEngine() };
+    const state: StackState = {
+      dataDir,
+      isolated: opts.isolated ?? false,
+      ports: requested,
+      clickhouseEngine: await detectEngine(),
+      ...(opts.kafkaVersion ? { kafkaVersion: opts.kafkaVersion } : {}),
+    };
     writeFileSync(file, `${JSON.stringify(state, null, 2)}\n`);
     return new LocalStack(state, log, cacheDir, heap);
   }
 
   /** A throwaway stack for tests: free ports, a temporary data folder; never touches a dev stack. */
-  static async isolated(opts: { log?: Log; cacheDir?: string } = {}): Promise<LocalStack> {
+  static async isolated(opts: { log?: Log; cacheDir?: string; kafkaVersion?: string; kafkaHeapMb?: number } = {}): Promise<LocalStack> {
     const dataDir = mkdtempSync(join(tmpdir(), 'trackstream-stack-'));
     const ports: StackPorts = {
       kafka: await freePort(),
@@ -125,6 +135,18 @@ export class LocalStack {
   }
   get clickhouseUrl(): string {
     return this.components.clickhouse.endpoint;
+  }
+
+  /** Where a component stores its data. */
+  dataFolder(name: ComponentName): string {
+    return this.components[name].dataFolder;
+  }
+
+  /** DISK_USAGE_PATHS for the services: this stack's data folders. */
+  get diskUsagePaths(): string {
+    return Object.values(this.components)
+      .map((c) => `${c.name}=${c.dataFolder}`)
+      .join(',');
   }
 
   /** Installs what is missing, starts what is not running, waits until both are healthy. */
@@ -146,7 +168,9 @@ export class LocalStack {
     await Promise.all(Object.values(this.components).map((c) => this.stopOne(c)));
   }
 
+  /** Starts one component (installing what it lacks first: a stack may run only its Kafka). */
   async start(name: ComponentName): Promise<void> {
+    await this.components[name].prepare();
     await this.startOne(this.components[name]);
   }
 

@@ -1,10 +1,12 @@
 import { Router, type Request, type Response } from 'express';
 import { AggregatorRegistry, Registry, collectDefaultMetrics, type MetricObjectWithValues, type MetricValue } from 'prom-client';
+import { parseWatchedFolders, registerDiskUsage } from './disk-usage';
 
 /** A registry's metrics as data (`registry.getMetricsAsJSON()`), which can cross a worker thread. */
 export type MetricsSnapshot = Array<MetricObjectWithValues<MetricValue<string>>>;
 
 export { Counter, Gauge, Histogram, Registry, Summary } from 'prom-client';
+export { parseWatchedFolders, registerDiskUsage, type WatchedFolder } from './disk-usage';
 
 /** A named readiness probe of one dependency (Kafka, ClickHouse, a consumer...). */
 export interface HealthCheck {
@@ -13,12 +15,14 @@ export interface HealthCheck {
 }
 
 /**
- * A registry for one process, with Node's default metrics (CPU, memory, event-loop lag) once.
+ * A registry for one process, with Node's default metrics (CPU, memory, event-loop lag) once,
+ * and the disk usage of the data folders named in `diskUsagePaths` (DISK_USAGE_PATHS).
  * Components register their own metrics on it, where they emit them.
  */
-export function createRegistry(opts: { defaultMetrics?: boolean } = {}): Registry {
+export function createRegistry(opts: { defaultMetrics?: boolean; diskUsagePaths?: string } = {}): Registry {
   const registry = new Registry();
   if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
+  registerDiskUsage(registry, parseWatchedFolders(opts.diskUsagePaths ?? ''));
   return registry;
 }
 

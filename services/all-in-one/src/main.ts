@@ -11,7 +11,7 @@ import { readAllInOneConfig } from './config';
 const config = readAllInOneConfig(process.env);
 const logger = createLogger({ service: 'trackstream', level: config.logLevel });
 runMain(logger, async () => {
-  const registry = createRegistry();
+  const registry = createRegistry({ diskUsagePaths: config.diskUsagePaths });
   const app = await composeAllInOne(config, logger, registry, { writer: 'own-thread' });
   const shutdown = await serveComponents({
     port: config.port,

@@ -7,7 +7,7 @@ import { readGatewayConfig } from './config';
 const config = readGatewayConfig(process.env);
 const logger = createLogger({ service: 'gateway', level: config.logLevel });
 runMain(logger, async () => {
-  const registry = createRegistry();
+  const registry = createRegistry({ diskUsagePaths: config.diskUsagePaths });
   const gateway = createGateway({ logger, registry, config, auth: await authFromConfig(config) });
   return serveComponents({ port: config.port, components: [gateway], registry, logger });
 });

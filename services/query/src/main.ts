@@ -7,7 +7,7 @@ import { readQueryConfig } from './config';
 const config = readQueryConfig(process.env);
 const logger = createLogger({ service: 'query', level: config.logLevel });
 runMain(logger, async () => {
-  const registry = createRegistry();
+  const registry = createRegistry({ diskUsagePaths: config.diskUsagePaths });
   const query = createQuery({ logger, registry, config, auth: await authFromConfig(config) });
   return serveComponents({ port: config.port, components: [query], registry, logger });
 });

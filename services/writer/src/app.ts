@@ -83,6 +83,8 @@ export function createWriter(deps: WriterDeps): Component {
     health: () => [
       { name: 'writer-consuming', check: () => consuming && loop.healthy },
       { name: 'clickhouse', check: async () => (await clickhouse.ping()).success },
+      // Reads may still work; the writer's inserts do not, so it is not ready.
+      { name: 'clickhouse-disk', check: () => !sink.diskFull },
     ],
   };
 }

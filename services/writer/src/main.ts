@@ -6,6 +6,6 @@ import { readWriterConfig } from './config';
 const config = readWriterConfig(process.env);
 const logger = createLogger({ service: 'writer', level: config.logLevel });
 runMain(logger, async () => {
-  const registry = createRegistry();
+  const registry = createRegistry({ diskUsagePaths: config.diskUsagePaths });
   return serveComponents({ port: config.port, components: [createWriter({ logger, registry, config })], registry, logger });
 });

@@ -73,3 +73,21 @@ test('fake client: a heartbeat that fails does not stop the retrying', async () 
   await sink.insert('scalars', rows, 2, { isActive: () => true, whileWaiting: () => Promise.reject(new Error('rebalancing')) });
   assert.equal(fake.inserts(), 3);
 });
+
+test('fake client: a full disk (243) is retried like any outage, reported while it lasts and cleared by the first success', async () => {
+  let sink: Sink | undefined;
+  const seenWhileFailing: boolean[] = [];
+  const fake = fakeClient((n) => (n <= 3 ? chError('243') : undefined));
+  const made = sinkOver(fake.client);
+  sink = made.sink;
+  const gauge = async (): Promise<number> => (await made.registry.getSingleMetric('writer_clickhouse_disk_full')?.get())?.values[0]?.value ?? -1;
+  await sink.insert('scalars', rows, 2, {
+    isActive: () => true,
+    whileWaiting: async () => void seenWhileFailing.push(sink?.diskFull === true),
+  });
+  assert.equal(fake.inserts(), 4);
+  assert.deepEqual(seenWhileFailing, [true, true, true], 'reported full between the failed attempts');
+  assert.equal(sink.diskFull, false, 'cleared once an insert succeeded');
+  assert.equal(await gauge(), 0);
+  assert.deepEqual(await failureCounts(made.registry), { '243': 3 });
+});

@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { classifyClickHouseError, ClickHouseError, TSV_COLUMNS, type ClickHouseClient, type TableName } from '@trackstream/clickhouse';
+import { classifyClickHouseError, ClickHouseError, isDiskFull, TSV_COLUMNS, type ClickHouseClient, type TableName } from '@trackstream/clickhouse';
 import { retry, type Logger } from '@trackstream/runtime';
 import type { WriterMetrics } from './metrics';
 
@@ -31,6 +31,8 @@ export interface RetryPolicy {
  * `whileWaiting` runs between attempts (the consumer's heartbeat).
  */
 export class Sink {
+  private full = false;
+
   constructor(
     private readonly client: ClickHouseClient,
     private readonly database: string,
@@ -38,6 +40,17 @@ export class Sink {
     private readonly logger: Logger,
     private readonly backoff: RetryPolicy,
   ) {}
+
+  /** ClickHouse refused the latest insert attempt for lack of disk space. */
+  get diskFull(): boolean {
+    return this.full;
+  }
+
+  private setDiskFull(full: boolean): void {
+    if (full !== this.full) this.logger[full ? 'error' : 'info']({ diskFull: full }, full ? 'ClickHouse is out of disk space: inserts retried, nothing committed' : 'ClickHouse takes inserts again');
+    this.full = full;
+    this.metrics.diskFull.set(full ? 1 : 0);
+  }
 
   /** Inserts `chunks` of TSV lines (in TSV_COLUMNS order), `count` lines in all, as one TabSeparated insert. */
   async insert(table: TableName, chunks: readonly Buffer[], count: number, opts: InsertGuard): Promise<void> {
@@ -57,11 +70,13 @@ export class Sink {
       } catch (e) {
         const code = e instanceof ClickHouseError ? e.code : 'unreachable';
         this.metrics.insertFailures.inc({ table, code });
+        if (isDiskFull(e)) this.setDiskFull(true);
         // Sending rows ClickHouse can't read again can't help; every other failure is retried.
         if (classifyClickHouseError(e) === 'bad-rows') throw new RowsRejected(code, (e as Error).message.slice(0, 500));
         throw e;
       }
       end();
+      this.setDiskFull(false);
       this.metrics.rowsWritten.inc({ table }, count);
     };
     await retry(insertOnce, {

@@ -91,7 +91,7 @@ let stop: () => Promise<void> = async () => undefined;
 before(async () => {
   const { config } = await pipelineConfig();
   const logger = createLogger({ service: 'metrics-test', level: config.logLevel });
-  const registry = createRegistry();
+  const registry = createRegistry({ diskUsagePaths: config.diskUsagePaths });
   const app = await composeAllInOne(config, logger, registry);
   const shutdown = await serveComponents({ port: 0, host: '127.0.0.1', components: app.components, registry, logger, onListening: (p) => (url = `http://127.0.0.1:${p}`) });
   stop = async () => {

@@ -214,6 +214,7 @@ export async function assertExactlyOnce(
     unacknowledgedStored: Math.max(0, counts.distinct - load.acked),
     batches: load.ackedBatches,
     answers503: load.unavailable,
+    otherErrors: load.otherErrors,
     connectionErrors: load.connectionErrors,
     retries: load.retries,
   };

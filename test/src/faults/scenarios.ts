@@ -6,10 +6,11 @@
  */
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { waitFor } from '@trackstream/local-stack';
+import { testStack, waitFor, type LocalStack } from '@trackstream/local-stack';
 import { startLoad, type LoadOptions, type LoadResult } from '../helpers/load';
 import { startPipeline, type Pipeline } from '../helpers/pipeline';
 import { startServiceProcess, type ServiceProcess } from '../helpers/service-process';
+import { SmallDisk } from './small-disk';
 import { assertExactlyOnce, faultSeed, firstAckAfter, KafkaWatch, longestGap, seededRandom, type FaultFigures, type Offsets } from './harness';
 
 /** The load every scenario runs: two SDK-like clients, about 2,000 events/s between them on 2 cores. */
@@ -125,18 +126,18 @@ export async function writerKills(o: { fault: string; kills: number }): Promise<
 }
 
 /**
- * The Kafka broker stopped for `downMs` mid-load, then started again. Meanwhile the gateway
+ * The Kafka broker stopped (`kill`: SIGKILLed, as a crash) for `downMs` mid-load, then started again. Meanwhile the gateway
  * answers 503 (never a 200: no acknowledgement is recorded while the broker is down) and the
  * clients retry; afterwards everything arrives. Recovery: seconds from the broker being back
  * until the group had committed everything the topic held then; gatewaySec: until the first 200.
  */
-export async function kafkaRestart(o: { fault: string; downMs: number }): Promise<FaultFigures> {
+export async function kafkaRestart(o: { fault: string; downMs: number; kill?: boolean }): Promise<FaultFigures> {
   return withRig({}, async ({ p, watch }) => {
     const prefix = 'kafka';
     const t0 = Date.now();
     const load = startLoad(p, { ...LOAD, taskPrefix: prefix });
     await sleep(2000);
-    await p.stack.stop('kafka');
+    await p.stack.stop('kafka', { kill: o.kill === true });
     const stoppedAt = Date.now();
     let restartingAt = stoppedAt;
     try {
@@ -152,6 +153,7 @@ export async function kafkaRestart(o: { fault: string; downMs: number }): Promis
     const result = await load.stop();
     const recoverySec = await caughtUp;
     assert.ok(result.unavailable > 0, 'the gateway answered 503 while Kafka was down');
+    assert.equal(result.otherErrors, 0, 'no answer but 200 or 503 (never a 500)');
     // An answer already on its way when the broker stopped may land just after: 1 s of margin.
     assert.equal(acksBetween(result, stoppedAt + 1000, restartingAt), 0, 'no 200 while the broker was down');
     return assertExactlyOnce(p, watch, o.fault, prefix, result, {
@@ -207,18 +209,18 @@ export async function kafkaFreeze(o: { fault: string; frozenMs: number }): Promi
 }
 
 /**
- * The ClickHouse process stopped for `downMs` under the load, then started again: the gateway
+ * The ClickHouse process stopped (`kill`: SIGKILLed, mid-insert as likely as not) for `downMs` under the load, then started again: the gateway
  * keeps accepting (Kafka holds the events), the writer retries, the lag grows and then drains.
  * Recovery: seconds from ClickHouse being back until the group had committed everything the topic
  * held then (the backlog of the outage stored).
  */
-export async function clickhouseOutage(o: { fault: string; downMs: number }): Promise<FaultFigures> {
+export async function clickhouseOutage(o: { fault: string; downMs: number; kill?: boolean }): Promise<FaultFigures> {
   return withRig({}, async ({ p, watch }) => {
     const prefix = 'chdown';
     const t0 = Date.now();
     const load = startLoad(p, { ...LOAD, taskPrefix: prefix });
     await sleep(2000);
-    await p.stack.stop('clickhouse');
+    await p.stack.stop('clickhouse', { kill: o.kill === true });
     const stoppedAt = Date.now();
     let lagAtRestart = 0;
     try {
@@ -366,5 +368,219 @@ export async function writerGroupKill(o: { fault: string }): Promise<FaultFigure
       recoverySec,
       durationSec: (Date.now() - t0) / 1000,
     });
+  });
+}
+
+/** A service's /health: its status code and the outcome of each check. */
+async function health(url: string): Promise<{ status: number; checks: Record<string, boolean> }> {
+  const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(5000) });
+  return { status: res.status, checks: ((await res.json()) as { checks: Record<string, boolean> }).checks };
+}
+
+/** trackstream_filesystem_free_bytes of a data folder, as the pipeline's /metrics exports it. */
+async function freeBytesExported(p: Pipeline, folder: string): Promise<number | undefined> {
+  const text = await (await fetch(`${p.url}/metrics`)).text();
+  const m = new RegExp(`^trackstream_filesystem_free_bytes\\{folder="${folder}"\\} (\\S+)$`, 'm').exec(text);
+  return m ? Number(m[1]) : undefined;
+}
+
+/** The value of an unlabelled gauge in a /metrics text. */
+function gauge(metrics: string, name: string): number | undefined {
+  const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(metrics);
+  return m ? Number(m[1]) : undefined;
+}
+
+/**
+ * ClickHouse's data folder on a small tmpfs, filled to the last byte under the load for `fullMs`,
+ * then freed. Meanwhile every insert fails (NOT_ENOUGH_SPACE): the writer retries, commits
+ * nothing (its committed offsets stay where they were), says so on /health (the
+ * `clickhouse-disk` check) and in `writer_clickhouse_disk_full`, and the gateway goes on accepting
+ * (Kafka has room). Recovery: seconds from the space coming back until the group had committed
+ * everything the topic held then; reportedSec: from the disk filling up until /health said so.
+ */
+export async function clickhouseDiskFull(o: { fault: string; fullMs: number }): Promise<FaultFigures> {
+  const stack = await testStack();
+  const disk = await SmallDisk.mount(stack, 'clickhouse', 128 * 1024 * 1024);
+  try {
+    return await withRig({}, async ({ p, watch, writers }) => {
+      const writer = writers[0]!;
+      const prefix = 'chfull';
+      const t0 = Date.now();
+      const load = startLoad(p, { ...LOAD, taskPrefix: prefix });
+      await sleep(2000);
+      let freedAt = 0;
+      let reportedSec = 0;
+      let lagWhileFull = 0;
+      disk.fill();
+      const filledAt = Date.now();
+      try {
+        await waitFor(async () => (await health(writer.url)).checks['clickhouse-disk'] === false, { timeoutMs: 30_000, what: "the writer's /health to report the full disk" });
+        reportedSec = (Date.now() - filledAt) / 1000;
+        const h = await health(writer.url);
+        assert.equal(h.status, 503, '/health answers 503 while ClickHouse is full');
+        assert.equal(gauge(await writer.metrics(), 'writer_clickhouse_disk_full'), 1, 'writer_clickhouse_disk_full is 1');
+        const placeBefore = await watch.committed();
+        await sleep(o.fullMs);
+        assert.deepEqual(await watch.committed(), placeBefore, 'nothing committed while the disk is full: the writer keeps its place');
+        lagWhileFull = await watch.lag();
+        assert.equal(disk.space().freeBytes, 0, 'the disk stayed full');
+        assert.equal(await freeBytesExported(p, 'clickhouse'), 0, 'trackstream_filesystem_free_bytes shows the full disk');
+      } finally {
+        disk.free();
+        freedAt = Date.now();
+      }
+      const target = await watch.ends();
+      const recoverySec = await watch.caughtUpAfter(freedAt, target);
+      await waitFor(async () => (await health(writer.url)).status === 200, { timeoutMs: 30_000, what: "the writer's /health to be ok again" });
+      assert.equal(gauge(await writer.metrics(), 'writer_clickhouse_disk_full'), 0, 'writer_clickhouse_disk_full back to 0');
+      await sleep(1000);
+      const result = await load.stop();
+      assert.ok(lagWhileFull > 0, 'messages waited in Kafka while ClickHouse was full');
+      assert.equal(result.unavailable, 0, 'the gateway kept accepting: Kafka has room');
+      return assertExactlyOnce(p, watch, o.fault, prefix, result, {
+        recoverySec,
+        reportedSec,
+        lagWhileFull,
+        fullSec: (freedAt - filledAt) / 1000,
+        durationSec: (Date.now() - t0) / 1000,
+      });
+    });
+  } finally {
+    await disk.unmount();
+  }
+}
+
+/**
+ * Starts the broker again whenever it is not running, as a supervisor would (docker-compose's
+ * `restart: unless-stopped`, a Kubernetes pod): a start that fails is tried again 1 s later.
+ */
+function superviseKafka(stack: LocalStack): { stop(): Promise<{ starts: number; failedStarts: number }> } {
+  let running = true;
+  let starts = 0;
+  let failedStarts = 0;
+  const loop = (async () => {
+    while (running) {
+      const kafka = (await stack.status()).find((c) => c.name === 'kafka');
+      if (running && kafka && !kafka.running) {
+        starts++;
+        await stack.start('kafka').catch(() => void failedStarts++);
+      }
+      await sleep(1000);
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      return { starts, failedStarts };
+    },
+  };
+}
+
+/**
+ * Kafka's log folder on a small tmpfs, filled to the last byte under the load for `fullMs`, then
+ * freed. The broker can't append: the gateway answers 503 with Retry-After (never a 200, never a
+ * 500) and the clients retry. (Kafka stops itself when its only log folder fails; a supervisor
+ * loop starts it again, as an orchestrator would, and starts fail until there is space.) Once
+ * space is back, everything arrives with no step by hand. Recovery: seconds from the space coming
+ * back until the group had committed everything the topic held at the first 200 after it;
+ * gatewaySec: until that first 200.
+ */
+export async function kafkaDiskFull(o: { fault: string; fullMs: number }): Promise<FaultFigures> {
+  const stack = await testStack();
+  const disk = await SmallDisk.mount(stack, 'kafka', 256 * 1024 * 1024);
+  try {
+    return await withRig({}, async ({ p, watch }) => {
+      const prefix = 'kfull';
+      const t0 = Date.now();
+      const load = startLoad(p, { ...LOAD, taskPrefix: prefix });
+      await sleep(2000);
+      const supervisor = superviseKafka(p.stack);
+      disk.fill();
+      const filledAt = Date.now();
+      let freedAt = filledAt;
+      let firstRefusalSec = 0;
+      try {
+        await waitFor(() => load.progress.unavailable > 0, { timeoutMs: 30_000, what: "a 503 once Kafka's disk is full" });
+        firstRefusalSec = (Date.now() - filledAt) / 1000;
+        assert.equal(await freeBytesExported(p, 'kafka'), 0, 'trackstream_filesystem_free_bytes shows the full disk');
+        await sleep(o.fullMs);
+      } finally {
+        disk.free();
+        freedAt = Date.now();
+      }
+      await waitFor(() => load.progress.ackTimes.some((t) => t > freedAt), { timeoutMs: 180_000, intervalMs: 100, what: 'a 200 once the space is back' });
+      const gatewaySec = firstAckAfter(load.progress, freedAt);
+      const target = await watch.ends();
+      const recoverySec = await watch.caughtUpAfter(freedAt, target);
+      const supervision = await supervisor.stop();
+      await sleep(2000);
+      const result = await load.stop();
+      assert.ok(result.unavailable > 0, "the gateway answered 503 while Kafka's disk was full");
+      assert.equal(result.unavailableWithoutRetryAfter, 0, 'every 503 carried Retry-After');
+      assert.equal(result.otherErrors, 0, 'no answer but 200 or 503 (never a 500)');
+      // An answer already on its way when the disk filled may land just after: 1 s of margin.
+      assert.equal(acksBetween(result, filledAt + 1000, freedAt), 0, 'no 200 while the disk was full');
+      return assertExactlyOnce(p, watch, o.fault, prefix, result, {
+        recoverySec,
+        gatewaySec,
+        firstRefusalSec,
+        brokerStarts: supervision.starts,
+        failedBrokerStarts: supervision.failedStarts,
+        fullSec: (freedAt - filledAt) / 1000,
+        durationSec: (Date.now() - t0) / 1000,
+      });
+    });
+  } finally {
+    await disk.unmount();
+  }
+}
+
+/**
+ * The all-in-one process (gateway, writer thread, query) SIGKILLed `kills` times mid-insert and
+ * started again, the load going through its own gateway. Mid-insert for certain: ClickHouse is
+ * frozen (SIGSTOP) for 1 s first, so the writer's insert of that moment waits on it, then the
+ * process is killed and ClickHouse resumed; an insert it had received may complete for a dead
+ * writer (its offsets uncommitted: the replay collapses onto it). Recovery: seconds from a kill
+ * until the group had committed everything the topic held 1 s after the restart (the longest).
+ */
+export async function allInOneKills(o: { fault: string; kills: number }): Promise<FaultFigures> {
+  return withRig({ writers: 0 }, async ({ p, watch }) => {
+    const app = await startServiceProcess('all-in-one', p.config, { env: { WRITER_BATCH_MS: '150' } });
+    try {
+      const prefix = 'aio';
+      const tracker = catchUpTracker(watch);
+      const t0 = Date.now();
+      const load = startLoad(app, { ...LOAD, taskPrefix: prefix });
+      await sleep(2000);
+      const recoveries: Array<Promise<number>> = [];
+      for (let i = 0; i < o.kills; i++) {
+        const clickhouse = (await p.stack.status()).find((c) => c.name === 'clickhouse');
+        assert.ok(clickhouse?.pid !== undefined, 'ClickHouse runs');
+        const killedAt = Date.now();
+        process.kill(clickhouse.pid, 'SIGSTOP');
+        try {
+          await sleep(1000);
+          await app.kill('SIGKILL');
+        } finally {
+          process.kill(clickhouse.pid, 'SIGCONT');
+        }
+        await app.start();
+        recoveries.push(sleep(AFTER_KILL_MS).then(async () => tracker.mark(killedAt, await watch.ends())));
+        await sleep(3000);
+      }
+      const result = await load.stop();
+      const times = await Promise.all(recoveries);
+      assert.ok(result.connectionErrors > 0, "clients saw the process go away");
+      assert.equal(result.otherErrors, 0, 'no answer but 200 or 503 (never a 500)');
+      return await assertExactlyOnce(p, watch, o.fault, prefix, result, {
+        recoverySec: Math.max(...times),
+        medianRecoverySec: median(times),
+        kills: o.kills,
+        durationSec: (Date.now() - t0) / 1000,
+      });
+    } finally {
+      await app.kill('SIGKILL');
+    }
   });
 }

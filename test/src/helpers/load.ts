@@ -21,6 +21,10 @@ export interface LoadResult {
   refused: number;
   /** 503 answers received (retried or not). */
   unavailable: number;
+  /** Of those, answered without a Retry-After header. */
+  unavailableWithoutRetryAfter: number;
+  /** Answers other than 200 and 503 (a 500, say): each one a bug under a fault. */
+  otherErrors: number;
   /** Requests lost to a connection error or a timeout. */
   connectionErrors: number;
   /** Requests sent again after a failure. */
@@ -79,6 +83,8 @@ export function startLoad(target: { url: string }, o: LoadOptions = {}): Load {
     ackedBatches: 0,
     refused: 0,
     unavailable: 0,
+    unavailableWithoutRetryAfter: 0,
+    otherErrors: 0,
     connectionErrors: 0,
     retries: 0,
     partial: 0,
@@ -132,7 +138,9 @@ export function startLoad(target: { url: string }, o: LoadOptions = {}): Load {
       }
       result.failureTimes.push(Date.now());
       if (r.status === 503) result.unavailable++;
+      if (r.status === 503 && r.retryAfterSec === undefined) result.unavailableWithoutRetryAfter++;
       if (r.status === 0) result.connectionErrors++;
+      else if (r.status !== 503) result.otherErrors++;
       if (!o.retry || !(r.status === 0 || RETRIED_STATUSES.has(r.status)) || Date.now() > deadline) {
         result.refused++;
         return;

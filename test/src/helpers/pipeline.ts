@@ -71,6 +71,7 @@ export async function pipelineConfig(env: Record<string, string> = {}): Promise<
     WRITER_SESSION_TIMEOUT_MS: '6000',
     CLICKHOUSE_URL: stack.clickhouseUrl,
     CLICKHOUSE_DATABASE: id,
+    DISK_USAGE_PATHS: stack.diskUsagePaths,
     ...env,
   });
   return { stack, config };
@@ -79,7 +80,7 @@ export async function pipelineConfig(env: Record<string, string> = {}): Promise<
 export async function startPipeline(opts: PipelineOptions = {}): Promise<Pipeline> {
   const { stack, config } = await pipelineConfig(opts.env);
   const logger = createLogger({ service: 'test-pipeline', level: config.logLevel });
-  const registry = createRegistry({ defaultMetrics: false });
+  const registry = createRegistry({ defaultMetrics: false, diskUsagePaths: config.diskUsagePaths });
   const app = await composeAllInOne(config, logger, registry, { writer: opts.writer === false ? 'none' : 'main-thread' });
   // Without a writer nobody runs the migrations: readers still need the tables.
   if (opts.writer === false) {

@@ -8,7 +8,7 @@ settings, so that client works unchanged:
 * ``POST /`` with URL parameters ``query``, ``database``, ``query_id`` (logged),
   ``param_<name>`` (chDB's native query parameters) and any other parameter as
   a setting; the SQL in the body, or in ``query`` with INSERT data in the body
-  (``INSERT ... FORMAT`` data is streamed into chDB as it arrives), or in a
+  (``INSERT ... FORMAT`` data is read whole, then inserted by one query), or in a
   ``multipart/form-data`` body (long query parameters);
 * bodies with ``Content-Length`` or ``Transfer-Encoding: chunked``;
 * results streamed for row formats (JSONEachRow, TabSeparated), sent whole for

@@ -212,10 +212,12 @@ class ChdbHandler(BaseHTTPRequestHandler):
         started = time.perf_counter_ns()
         sql = statement.sql
         if statement.insert_split is not None:
-            if self._run_streaming_insert(lease, body, statement.insert_split, started):
-                return
-            # chDB refused to stream this INSERT (e.g. INSERT ... SELECT): run it whole.
+            # The INSERT runs whole, not through chDB's streaming insert: on a full disk that one
+            # counts the rows as written and answers, though no part was written (chDB 4.4:
+            # NOT_ENOUGH_SPACE lands in system.errors only); a whole query raises it.
             sql = statement.text.encode("utf-8") + b"\n" + body.read_all()
+            self._run_buffered(lease, req, sql, DEFAULT_FORMAT, started, insert=True)
+            return
 
         fmt = DEFAULT_FORMAT
         if query_class == "READ_ONLY":
@@ -236,46 +238,20 @@ class ChdbHandler(BaseHTTPRequestHandler):
         self._write(self._head(200, headers) + data)
 
     def _run_buffered(
-        self, lease: Lease, req: QueryRequest, sql: str | bytes, fmt: str, started: int
+        self, lease: Lease, req: QueryRequest, sql: str | bytes, fmt: str, started: int, insert: bool = False
     ) -> None:
         try:
             result = lease.conn.query(sql, fmt, params=req.query_params)
             data = result.bytes()
         except CHDB_ERRORS as exc:
             raise engine_error(exc) from exc
-        self._send_complete(data, summary_of(result, started))
-
-    def _run_streaming_insert(
-        self, lease: Lease, body: RequestBody, split: tuple[str, str], started: int
-    ) -> bool:
-        """Feed the body to chDB as it arrives; False if chDB cannot stream this INSERT."""
-        conn = lease.conn
-        prefix, fmt = split
-        try:
-            handle = conn.send_insert(prefix, fmt)
-        except CHDB_ERRORS as exc:
-            err = engine_error(exc)
-            if not err.formatted:
-                return False  # not a ClickHouse error: chDB cannot stream it
-            raise err from exc
-        done = False
-        try:
-            for piece in body:
-                conn.insert_append(handle, piece)
-            result = conn.insert_done(handle)
-            done = True
-        except CHDB_ERRORS as exc:
-            raise engine_error(exc) from exc
-        finally:
-            if not done:
-                lease.reusable = False
-                with contextlib.suppress(*CHDB_ERRORS):
-                    conn.insert_cancel(handle)
         summary = summary_of(result, started)
-        summary["result_rows"] = summary["written_rows"]
-        summary["result_bytes"] = summary["written_bytes"]
-        self._send_complete(b"", summary)
-        return True
+        if insert:
+            # ClickHouse counts an INSERT's rows as its result.
+            summary["result_rows"] = summary["written_rows"]
+            summary["result_bytes"] = summary["written_bytes"]
+            data = b""
+        self._send_complete(data, summary)
 
     def _run_streaming_select(
         self, lease: Lease, req: QueryRequest, sql: str | bytes, fmt: str, started: int

@@ -50,14 +50,14 @@ class Statement(NamedTuple):
     # bytes when it carries inline (maybe binary) INSERT data
     sql: str | bytes
     text: str
-    # (INSERT prefix, format) when the body is to be streamed into that INSERT
+    # (INSERT prefix, format) when the body is that INSERT's data
     insert_split: tuple[str, str] | None
 
 
 def read_statement(req: QueryRequest, body: RequestBody, content_type: str) -> Statement:
     """The statement of a request, from its URL `query`, its body, or its multipart fields.
 
-    Reads the body unless it is INSERT data that can be streamed into chDB.
+    Reads the body unless it is the data of an INSERT ... FORMAT (the handler reads it).
     """
     if content_type.lower().startswith("multipart/form-data"):
         for name, value in parse_multipart(content_type, body.read_all()).items():
@@ -66,7 +66,7 @@ def read_statement(req: QueryRequest, body: RequestBody, content_type: str) -> S
         statement = Statement(sql, sql, None)
     elif req.sql_param is not None and not body.is_empty():
         # Query text in the URL, data in the body (how insert() sends rows): ClickHouse
-        # joins them with a newline. INSERT ... FORMAT streams the body into chDB instead.
+        # joins them with a newline (for INSERT ... FORMAT, the handler does).
         split = None if req.query_params else split_insert_format(req.sql_param)
         if split is not None:
             statement = Statement(req.sql_param, req.sql_param, split)

@@ -40,7 +40,6 @@ class FakeConnection:
     def __init__(self, blocks: list[bytes | str], whole: bytes) -> None:
         self.blocks, self.whole = blocks, whole
         self.statements: list[Any] = []
-        self.inserted: list[bytes] = []
 
     def classify_query(self, sql: str) -> dict[str, Any]:
         keyword = sql.split(None, 1)[0].upper()
@@ -50,8 +49,13 @@ class FakeConnection:
 
     def query(self, sql: Any, fmt: str = "", params: Any = None) -> FakeResult:
         self.statements.append(sql)
-        if b"no_such_table" in (sql if isinstance(sql, bytes) else sql.encode()):
+        text = sql if isinstance(sql, bytes) else sql.encode()
+        if b"no_such_table" in text:
             raise RuntimeError("Code: 60. DB::Exception: Unknown table no_such_table. (UNKNOWN_TABLE)")
+        if b"disk_full" in text:
+            raise RuntimeError("Code: 243. DB::Exception: Cannot reserve 1.00 MiB, not enough space. (NOT_ENOUGH_SPACE)")
+        if text.startswith(b"INSERT"):
+            return FakeResult(written=text.count(b"\n") - 1)
         return FakeResult(self.whole)
 
     def send_query(self, sql: Any, fmt: str, params: Any = None) -> list[bytes | str]:
@@ -66,19 +70,6 @@ class FakeConnection:
 
     def streaming_cancel_query(self, stream: list[bytes | str]) -> None:
         stream.clear()
-
-    def send_insert(self, prefix: str, fmt: str) -> str:
-        self.statements.append((prefix, fmt))
-        return "handle"
-
-    def insert_append(self, handle: str, piece: bytes) -> None:
-        self.inserted.append(piece)
-
-    def insert_done(self, handle: str) -> FakeResult:
-        return FakeResult(written=b"".join(self.inserted).count(b"\n"))
-
-    def insert_cancel(self, handle: str) -> None:
-        pass
 
 
 class FakeEngine:
@@ -186,16 +177,22 @@ class QueryTest(HandlerTest):
                 self.assertEqual(response.status, status)
                 self.assertEqual(response.getheader("X-ClickHouse-Exception-Code"), code)
 
-    def test_streamed_insert(self) -> None:
+    def test_an_insert_runs_whole(self) -> None:
         rows = [b'{"k":"%d"}\n' % i for i in range(50)]
         response = self.request(
             "POST", "/?query=INSERT+INTO+t+FORMAT+JSONEachRow", chunked(*rows), Transfer_Encoding="chunked"
         )
         self.assertEqual(response.status, 200)
-        self.assertEqual(self.conn.statements, [("INSERT INTO t", "JSONEachRow")])
-        self.assertEqual(b"".join(self.conn.inserted), b"".join(rows))
+        self.assertEqual(self.conn.statements, [b"INSERT INTO t FORMAT JSONEachRow\n" + b"".join(rows)])
         summary = json.loads(response.getheader("X-ClickHouse-Summary") or "")
         self.assertEqual((summary["written_rows"], summary["result_rows"]), ("50", "50"))
+
+    def test_an_insert_chdb_cannot_write_fails(self) -> None:
+        # chDB's streaming insert would answer this one as done (a full disk); a query raises.
+        response = self.request("POST", "/?query=INSERT+INTO+t+FORMAT+TabSeparated", b"1\tdisk_full\n")
+        self.assertEqual(response.status, 500)
+        self.assertEqual(response.getheader("X-ClickHouse-Exception-Code"), "243")
+        self.assertIn(b"NOT_ENOUGH_SPACE", response.body)  # type: ignore[attr-defined]
 
 
 class StreamTest(HandlerTest):

@@ -71,7 +71,13 @@ async function start(s: StackSettings): Promise<number> {
   const main = join(repoRoot(), 'services', 'all-in-one', 'dist', 'main.js');
   app = spawn(process.execPath, [main], {
     stdio: 'inherit',
-    env: { ...process.env, PORT: String(s.port), KAFKA_BROKERS: stack.kafkaBrokers, CLICKHOUSE_URL: stack.clickhouseUrl },
+    env: {
+      DISK_USAGE_PATHS: stack.diskUsagePaths,
+      ...process.env,
+      PORT: String(s.port),
+      KAFKA_BROKERS: stack.kafkaBrokers,
+      CLICKHOUSE_URL: stack.clickhouseUrl,
+    },
   });
   const appExit = new Promise<number>((resolve) => app!.once('exit', (code) => resolve(code ?? 1)));
   const ready = await Promise.race([waitForHttp(`http://127.0.0.1:${s.port}/health`, 60_000), appExit.then(() => false)]);
