@@ -7,7 +7,7 @@
 -- (scalar_bucket_repairs) matches it. NaN values are left out of total/low/high and counted in
 -- `nans`. The views read their source's columns under other names: in ClickHouse an alias
 -- (`... AS bucket`) would otherwise stand for the column of that name in the other expressions.
--- See docs/schema.md.
+-- Shift amounts are UInt8: a signed one makes bitShiftLeft's result signed. See docs/schema.md.
 
 CREATE TABLE IF NOT EXISTS {{db}}.scalar_buckets_16
 (
@@ -130,7 +130,7 @@ ORDER BY (tenant, task, metric, variant, width, bucket);
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS {{db}}.scalar_buckets_16_mv TO {{db}}.scalar_buckets_16 AS
 SELECT tenant, task, metric, variant, bitShiftRight(iter, 4) AS bucket, count() AS rows,
-       groupBitOr(bitShiftLeft(toUInt16(1), bitAnd(iter, 15))) AS mask, countIf(isNaN(value)) AS nans,
+       groupBitOr(bitShiftLeft(toUInt16(1), toUInt8(bitAnd(iter, 15)))) AS mask, countIf(isNaN(value)) AS nans,
        sum(if(isNaN(value), 0, value)) AS total, min(if(isNaN(value), inf, value)) AS low,
        max(if(isNaN(value), -inf, value)) AS high, max(version) AS max_version, max(received_at) AS received_at
 FROM {{db}}.scalars
@@ -138,7 +138,7 @@ GROUP BY tenant, task, metric, variant, bucket;
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS {{db}}.scalar_buckets_32_mv TO {{db}}.scalar_buckets_32 AS
 SELECT tenant, task, metric, variant, bitShiftRight(b, 1) AS bucket, sum(r) AS rows,
-       groupBitOr(bitShiftLeft(toUInt32(m), 16 * bitAnd(b, 1))) AS mask, sum(q) AS nans, sum(t) AS total,
+       groupBitOr(bitShiftLeft(toUInt32(m), toUInt8(16 * bitAnd(b, 1)))) AS mask, sum(q) AS nans, sum(t) AS total,
        min(lo) AS low, max(hi) AS high, max(v) AS max_version, max(ra) AS received_at
 FROM (
     SELECT tenant, task, metric, variant, bucket AS b, rows AS r, mask AS m, nans AS q, total AS t, low AS lo, high AS hi,
@@ -149,7 +149,7 @@ GROUP BY tenant, task, metric, variant, bucket;
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS {{db}}.scalar_buckets_64_mv TO {{db}}.scalar_buckets_64 AS
 SELECT tenant, task, metric, variant, bitShiftRight(b, 1) AS bucket, sum(r) AS rows,
-       groupBitOr(bitShiftLeft(toUInt64(m), 32 * bitAnd(b, 1))) AS mask, sum(q) AS nans, sum(t) AS total,
+       groupBitOr(bitShiftLeft(toUInt64(m), toUInt8(32 * bitAnd(b, 1)))) AS mask, sum(q) AS nans, sum(t) AS total,
        min(lo) AS low, max(hi) AS high, max(v) AS max_version, max(ra) AS received_at
 FROM (
     SELECT tenant, task, metric, variant, bucket AS b, rows AS r, mask AS m, nans AS q, total AS t, low AS lo, high AS hi,
@@ -160,7 +160,7 @@ GROUP BY tenant, task, metric, variant, bucket;
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS {{db}}.scalar_buckets_128_mv TO {{db}}.scalar_buckets_128 AS
 SELECT tenant, task, metric, variant, bitShiftRight(b, 1) AS bucket, sum(r) AS rows,
-       groupBitOr(bitShiftLeft(toUInt128(m), 64 * bitAnd(b, 1))) AS mask, sum(q) AS nans, sum(t) AS total,
+       groupBitOr(bitShiftLeft(toUInt128(m), toUInt8(64 * bitAnd(b, 1)))) AS mask, sum(q) AS nans, sum(t) AS total,
        min(lo) AS low, max(hi) AS high, max(v) AS max_version, max(ra) AS received_at
 FROM (
     SELECT tenant, task, metric, variant, bucket AS b, rows AS r, mask AS m, nans AS q, total AS t, low AS lo, high AS hi,
@@ -171,7 +171,7 @@ GROUP BY tenant, task, metric, variant, bucket;
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS {{db}}.scalar_buckets_256_mv TO {{db}}.scalar_buckets_256 AS
 SELECT tenant, task, metric, variant, bitShiftRight(b, 1) AS bucket, sum(r) AS rows,
-       groupBitOr(bitShiftLeft(toUInt256(m), 128 * bitAnd(b, 1))) AS mask, sum(q) AS nans, sum(t) AS total,
+       groupBitOr(bitShiftLeft(toUInt256(m), toUInt8(128 * bitAnd(b, 1)))) AS mask, sum(q) AS nans, sum(t) AS total,
        min(lo) AS low, max(hi) AS high, max(v) AS max_version, max(ra) AS received_at
 FROM (
     SELECT tenant, task, metric, variant, bucket AS b, rows AS r, mask AS m, nans AS q, total AS t, low AS lo, high AS hi,
@@ -184,7 +184,7 @@ GROUP BY tenant, task, metric, variant, bucket;
 -- while it runs may be counted twice: they show as dirty buckets, read from the points.
 INSERT INTO {{db}}.scalar_buckets_16
 SELECT tenant, task, metric, variant, bitShiftRight(iter, 4) AS bucket, count() AS rows,
-       groupBitOr(bitShiftLeft(toUInt16(1), bitAnd(iter, 15))) AS mask, countIf(isNaN(value)) AS nans,
+       groupBitOr(bitShiftLeft(toUInt16(1), toUInt8(bitAnd(iter, 15)))) AS mask, countIf(isNaN(value)) AS nans,
        sum(if(isNaN(value), 0, value)) AS total, min(if(isNaN(value), inf, value)) AS low,
        max(if(isNaN(value), -inf, value)) AS high, max(version) AS max_version, max(received_at) AS received_at
 FROM {{db}}.scalars

@@ -6,6 +6,7 @@ import type { QueryConfig } from './config';
 import { createCursors } from './cursor';
 import { createDb } from './db';
 import type { RouteDeps } from './deps';
+import { chartMetrics } from './histogram';
 import { clearScrollEndpoint } from './routes/clear-scroll';
 import { debugImagesEndpoint } from './routes/debug-images';
 import { downloadTaskLogEndpoint } from './routes/download-task-log';
@@ -45,7 +46,7 @@ export function createQuery(deps: QueryDeps): Component {
   const clickhouse = deps.clickhouse ?? clickhouseFromConfig(config);
   // Downloads (streamed for as long as their client reads) on connections of their own: see createDb.
   const streaming = clickhouseFromConfig(config);
-  const routeDeps: RouteDeps = { db: createDb(clickhouse, deps.registry, streaming), cursors: createCursors({ secret: config.queryScrollSecret, ttlSec: config.queryScrollTtlSec }) };
+  const routeDeps: RouteDeps = { db: createDb(clickhouse, deps.registry, streaming), cursors: createCursors({ secret: config.queryScrollSecret, ttlSec: config.queryScrollTtlSec }), charts: chartMetrics(deps.registry) };
   const endpoints: Endpoint[] = [
     debugImagesEndpoint(routeDeps),
     getTaskLogEndpoint(routeDeps),

@@ -1,5 +1,6 @@
 import { chainChunks, type RequestContext } from '@trackstream/api';
 import { SCALAR_BUCKET_REPAIRS, SCALAR_BUCKET_WIDTHS, scalarBucketTable, type ScalarBucketWidth } from '@trackstream/clickhouse';
+import { Counter, type Registry } from '@trackstream/metrics';
 import type { RouteDeps } from './deps';
 import { byteOrder } from './events';
 import { chunkJoin, ColumnsWriter, isoTimeToken, valueToken } from './json-columns';
@@ -17,6 +18,21 @@ export function histogramKey(key: ScalarKey): HistogramKey {
 }
 
 const NO_FILTER: MetricFilter = NO_METRIC_FILTER;
+
+/** How chart curves were read: operators see how much falls back to the points. */
+export interface ChartMetrics {
+  /** Curves by the way they were answered: `buckets` (clean), `repaired` (dirty buckets repaired first), `points` (bucketed from the points), `every_point` (fewer points than samples). */
+  curves: Counter<'path'>;
+  /** Dirty buckets repairs were computed for. */
+  repairs: Counter;
+}
+
+export function chartMetrics(registry: Registry): ChartMetrics {
+  return {
+    curves: new Counter({ name: 'query_chart_curves_total', help: 'Scalar chart curves answered, by path: buckets, repaired (dirty buckets repaired first), points (bucketed from the points), every_point', labelNames: ['path'], registers: [registry] }),
+    repairs: new Counter({ name: 'query_chart_bucket_repairs_total', help: 'Dirty scalar buckets whose exact figures were computed from the points', registers: [registry] }),
+  };
+}
 
 /** The SDK's single-value ("Summary") iteration: not a point of any curve. */
 export const SUMMARY_ITERATION = -2147483648n;
@@ -199,6 +215,7 @@ function curveColumns(key: ScalarKey): string {
 
 /** Every point of curves known to have fewer than `samples`: x = the key, y = y_min = y_max = the value. */
 async function readEveryPoint(deps: RouteDeps, read: Read, curves: readonly Curve[]): Promise<CurveText[]> {
+  deps.charts.curves.inc({ path: 'every_point' }, curves.length);
   const params: Record<string, unknown> = {};
   const rows = await deps.db.rows<CurveText>(
     read.ctx,
@@ -250,6 +267,7 @@ async function readPointBuckets(deps: RouteDeps, read: Read, width: bigint, curv
     if (!exactStats && Number(r.n) < read.samples) recheck.push(r);
     else out.push(curveText(r));
   }
+  deps.charts.curves.inc({ path: 'points' }, out.length);
   if (recheck.length > 0) out.push(...(await readExact(deps, read, recheck)));
   return out;
 }
@@ -301,12 +319,16 @@ async function readLevelBuckets(deps: RouteDeps, read: Read, width: bigint, curv
     else if (r.dirty.length > 0) dirty.push(r);
     else out.push(curveText(r));
   }
+  deps.charts.curves.inc({ path: 'buckets' }, out.length);
   if (dirty.length > 0) {
+    deps.charts.repairs.inc(dirty.reduce((n, r) => n + r.dirty.length, 0));
     await repair(deps, read, level, dirty);
+    let repaired = 0;
     for (const r of await levelStatement(deps, read, width, level, dirty, false)) {
       if (r.dirty.length > 0 || Number(r.n) < read.samples) exact.push(r);
-      else out.push(curveText(r));
+      else out.push(curveText(r)), repaired++;
     }
+    deps.charts.curves.inc({ path: 'repaired' }, repaired);
   }
   if (exact.length > 0) out.push(...(await readExact(deps, read, exact)));
   return out;
@@ -403,7 +425,7 @@ async function repair(deps: RouteDeps, read: Read, level: ScalarBucketWidth, cur
      SELECT p.tenant, p.task, p.metric, p.variant, {level:UInt16}, p.bucket, d.rows, p.mask, p.max_version, p.nans, p.total, p.low, p.high, p.received_at, now64(3)
      FROM (
        SELECT tenant, task, metric, variant, bitShiftRight(iter, {shift:UInt8}) AS bucket,
-              groupBitOr(bitShiftLeft(toUInt256(1), bitAnd(iter, {offsets:Int64}))) AS mask, max(version) AS max_version,
+              groupBitOr(bitShiftLeft(toUInt256(1), toUInt8(bitAnd(iter, {offsets:Int64})))) AS mask, max(version) AS max_version,
               countIf(isNaN(value)) AS nans, sum(if(isNaN(value), 0, value)) AS total,
               min(if(isNaN(value), inf, value)) AS low, max(if(isNaN(value), -inf, value)) AS high, max(received_at) AS received_at
        FROM scalars FINAL WHERE tenant = {tenant:String} AND (${iterRanges.join(' OR ')})

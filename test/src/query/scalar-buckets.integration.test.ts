@@ -113,6 +113,15 @@ async function assertCharts(ref: Reference, task: string, what: string): Promise
   }
 }
 
+/** query_chart_curves_total by path, and the repairs counted so far. */
+async function chartPaths(): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const name of ['query_chart_curves_total', 'query_chart_bucket_repairs_total']) {
+    for (const v of (await p.registry.getSingleMetric(name)?.get())?.values ?? []) out[String(v.labels['path'] ?? 'repairs')] = v.value;
+  }
+  return out;
+}
+
 async function setMerges(on: boolean): Promise<void> {
   for (const table of ['scalars', ...BUCKET_TABLES]) {
     await p.clickhouse.command({ query: `SYSTEM ${on ? 'START' : 'STOP'} MERGES ${p.database}.${table}` });
@@ -138,7 +147,10 @@ test('random curves stay exact through re-reports, late writes, growth, repairs 
   await setMerges(false);
   try {
     await send(ref, task, shuffle(first, rnd), 0);
+    const before = await chartPaths();
     await assertCharts(ref, task, 'first read');
+    const firstRead = await chartPaths();
+    assert.ok((firstRead['buckets'] ?? 0) - (before['buckets'] ?? 0) >= 10, `clean curves read from the buckets: ${JSON.stringify(firstRead)}`);
 
     // Re-reports into aggregated buckets, late points filling gaps, a curve growing, a new curve.
     const rowsBefore = ref.rows;
@@ -151,11 +163,16 @@ test('random curves stay exact through re-reports, late writes, growth, repairs 
     for (let it = 0; it < 800; it++) second.push(ref.report(task, 'late', 'v', it, value(rnd)));
     await send(ref, task, shuffle(second, rnd), rowsBefore);
     await assertCharts(ref, task, 'after re-reports');
+    const afterReports = await chartPaths();
     const repairs = await p.count('SELECT count() FROM scalar_bucket_repairs WHERE task = {task:String}', { task });
     assert.ok(repairs > 0, 'dirty buckets were repaired from the points');
+    assert.ok((afterReports['repaired'] ?? 0) - (firstRead['repaired'] ?? 0) >= 10, `curves answered from repaired buckets: ${JSON.stringify(afterReports)}`);
 
-    // Read again: the repairs stand for the dirty buckets now.
+    // Read again: the repairs stand for the dirty buckets now, nothing is repaired again.
     await assertCharts(ref, task, 'with repairs');
+    const withRepairs = await chartPaths();
+    assert.equal(withRepairs['repairs'], afterReports['repairs'], 'no bucket repaired twice');
+    assert.ok((withRepairs['buckets'] ?? 0) - (afterReports['buckets'] ?? 0) >= 10, `repaired curves read as clean ones: ${JSON.stringify(withRepairs)}`);
 
     // Re-reports into repaired buckets: their repairs are stale and must be ignored.
     const rowsRepaired = ref.rows;
@@ -164,6 +181,8 @@ test('random curves stay exact through re-reports, late writes, growth, repairs 
     for (const [it] of ref.points(task, 'gaps', 'v')) if (rnd() < 0.05) third.push(ref.report(task, 'gaps', 'v', it, value(rnd)));
     await send(ref, task, third, rowsRepaired);
     await assertCharts(ref, task, 'stale repairs');
+    const stale = await chartPaths();
+    assert.ok((stale['repaired'] ?? 0) > (withRepairs['repaired'] ?? 0), `buckets with stale repairs were repaired again: ${JSON.stringify(stale)}`);
   } finally {
     await setMerges(true);
   }

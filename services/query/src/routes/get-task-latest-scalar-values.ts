@@ -1,4 +1,5 @@
 import { objectEndpoint, type RequestContext } from '@trackstream/api';
+import { scalarBucketTable } from '@trackstream/clickhouse';
 import type { RouteDeps } from '../deps';
 import { byteOrder, float } from '../events';
 import { checkTask, requestSchema } from '../requests';
@@ -30,9 +31,11 @@ interface Latest {
  * and `last_timestamp` are the highest iteration and the newest event timestamp (epoch ms) the
  * task's scalars were reported with; 0 when it has none.
  *
- * Only each curve's tail is read: the projection gives its iteration range and (at most) its point
- * count, from which a first iteration that leaves at least 100 points is estimated; a curve that
- * turns out to have fewer than 100 there is read whole.
+ * Only each curve's tail is read. Where its 100 highest iterations start comes from the widest
+ * scalar bucket table: each bucket's mask holds the iterations reported in it, so counting them
+ * from the top gives the exact first iteration of the tail (re-reports counted once). A curve
+ * without buckets yet (its rows are being inserted) starts from an estimate made from the
+ * projection's range and count, and is read whole if that leaves fewer than 100 points.
  */
 export function getTaskLatestScalarValuesEndpoint(deps: RouteDeps) {
   return objectEndpoint<{ task: string }>({
@@ -43,15 +46,19 @@ export function getTaskLatestScalarValuesEndpoint(deps: RouteDeps) {
         schema: requestSchema('get_task_latest_scalar_values', '2.1'),
         async handle(ctx, body) {
           const task = checkTask(body.task);
-          const stats = await deps.db.rows<CurveStats>(
-            ctx,
-            `SELECT metric, variant, count() AS n, min(iter) AS first_iter, max(iter) AS last_iter, toUnixTimestamp64Milli(max(timestamp)) AS last_ms
-             FROM scalars WHERE tenant = {tenant:String} AND task = {task:String} GROUP BY metric, variant`,
-            { task },
-          );
+          const [stats, starts] = await Promise.all([
+            deps.db.rows<CurveStats>(
+              ctx,
+              `SELECT metric, variant, count() AS n, min(iter) AS first_iter, max(iter) AS last_iter, toUnixTimestamp64Milli(max(timestamp)) AS last_ms
+               FROM scalars WHERE tenant = {tenant:String} AND task = {task:String} GROUP BY metric, variant`,
+              { task },
+            ),
+            deps.db.rows<{ metric: string; variant: string; start: string }>(ctx, TAIL_STARTS_SQL, { task }),
+          ]);
           if (stats.length === 0) return { metrics: [], last_iter: 0, last_timestamp: 0 };
 
-          const from = new Map(stats.map((s) => [curveId(s), tailStart(s)]));
+          const exactStart = new Map(starts.map((s) => [curveId(s), BigInt(s.start)]));
+          const from = new Map(stats.map((s) => [curveId(s), exactStart.get(curveId(s)) ?? tailStart(s)]));
           const latest = new Map<string, Latest>();
           for (const r of await readTails(deps, ctx, task, stats, from, true)) latest.set(curveId(r), r);
           // Fewer than 100 points from where the estimate started, and the curve goes on below it: read it whole.
@@ -80,6 +87,24 @@ export function getTaskLatestScalarValuesEndpoint(deps: RouteDeps) {
     ],
   });
 }
+
+const TAIL_WIDTH = 256;
+
+/**
+ * Per curve, the first of its 100 highest iterations (its lowest, if it has fewer): buckets from
+ * the top until their masks hold 100 iterations, then the right bit of the last one.
+ */
+const TAIL_STARTS_SQL = `
+  SELECT metric, variant, toString(edge.1 * ${TAIL_WIDTH} + bit) AS start
+  FROM (
+    SELECT metric, variant, arrayReverseSort(groupArray((bucket, mask))) AS t,
+           arrayCumSum(arrayMap(e -> bitCount(e.2), t)) AS cum,
+           arrayFirstIndex(c -> c >= ${LAST}, cum) AS k0, if(k0 = 0, length(t), k0) AS k,
+           t[k] AS edge, arrayReverseSort(bitPositionsToArray(edge.2)) AS bits,
+           bits[toUInt64(least(length(bits), ${LAST} - if(k = 1, 0, cum[k - 1])))] AS bit
+    FROM ${scalarBucketTable(TAIL_WIDTH)} FINAL WHERE tenant = {tenant:String} AND task = {task:String}
+    GROUP BY metric, variant
+  )`;
 
 /**
  * Where a curve's 100 highest iterations likely start: its whole range when it may hold 100 points
