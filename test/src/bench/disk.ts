@@ -2,7 +2,7 @@
  * Bytes per scalar point on disk, for docs/schema.md: the scalars table's active parts
  * (system.parts) and its columns (system.columns), after merging it into one part.
  */
-import type { ClickHouseClient } from '@trackstream/clickhouse';
+import { SCALAR_BUCKET_WIDTHS, scalarBucketTable, type ClickHouseClient } from '@trackstream/clickhouse';
 import { fixed, int, progress } from './progress';
 import type { Table } from './report';
 
@@ -64,6 +64,36 @@ export function diskTable(d: { asWritten: TableUsage; merged: TableUsage }): Tab
       ...m.columns.map((c) => [c.name, perRow(c.compressed), perRow(c.uncompressed), ratio(c.uncompressed, c.compressed)]),
       ['all columns', perRow(sum('compressed')), perRow(sum('uncompressed')), ratio(sum('uncompressed'), sum('compressed'))],
       ['whole part(s), system.parts', perRow(m.partBytes), '-', '-'],
+    ],
+  };
+}
+
+/** Bytes of each scalar bucket table next to the scalars', after merging each into one part. */
+export async function bucketDisk(clickhouse: ClickHouseClient, db: string): Promise<Array<{ table: string; rows: number; bytes: number }>> {
+  const out: Array<{ table: string; rows: number; bytes: number }> = [];
+  for (const table of ['scalars', ...SCALAR_BUCKET_WIDTHS.map(scalarBucketTable)]) {
+    await clickhouse.command({ query: `OPTIMIZE TABLE ${db}.${table} FINAL` });
+    const rs = await clickhouse.query({
+      query: `SELECT sum(rows) AS rows, sum(data_compressed_bytes) AS bytes FROM system.parts WHERE database = {db:String} AND table = {table:String} AND active`,
+      query_params: { db, table },
+      format: 'JSONEachRow',
+    });
+    const [r] = await rs.json<{ rows: string; bytes: string }>();
+    out.push({ table, rows: Number(r?.rows ?? 0), bytes: Number(r?.bytes ?? 0) });
+  }
+  return out;
+}
+
+export function bucketDiskTable(tables: ReadonlyArray<{ table: string; rows: number; bytes: number }>): Table {
+  const points = tables[0]?.rows ?? 0;
+  const per = (bytes: number) => fixed(bytes / Math.max(1, points), 2);
+  const buckets = tables.slice(1).reduce((s, t) => s + t.bytes, 0);
+  return {
+    title: `The scalar buckets on disk next to the points (${int(points)} points, each table merged)`,
+    columns: ['table', 'rows', 'bytes', 'bytes per point'],
+    rows: [
+      ...tables.map((t) => [t.table, int(t.rows), int(t.bytes), per(t.bytes)]),
+      ['all bucket tables', '', int(buckets), `${per(buckets)} (${fixed((100 * buckets) / Math.max(1, tables[0]?.bytes ?? 0), 1)}% of the points)`],
     ],
   };
 }

@@ -11,6 +11,7 @@
  * iterations = 1M images, file names reused every 100 iterations as the SDK does; 100k in
  * --quick) measures one step of the image viewer (next_debug_image_sample) the same way.
  */
+import { request as httpRequest } from 'node:http';
 import { createClickHouse, migrate, type ClickHouseClient } from '@trackstream/clickhouse';
 import { BOUNDARY_LINES, COUNT_LOGS, imageStepStatement, MAX_SINGLE_VALUES, metricFilter, navigatedPageStatements, rawPageStatement, singleValuesStatement, stepCandidates, type ImageSampleState } from '@trackstream/query';
 import { createLogger } from '@trackstream/runtime';
@@ -39,6 +40,8 @@ interface Probe {
   body: Record<string, unknown>;
   /** p95 target in ms. */
   targetMs: number;
+  /** Accept-Encoding: identity (the service's own work) unless told. */
+  encoding?: 'gzip';
 }
 
 export const queryBenchmark: Benchmark = {
@@ -108,6 +111,12 @@ export const queryBenchmark: Benchmark = {
     const tenTasks = [BIG, ...Array.from({ length: 9 }, (_, i) => `small-${i}`)];
     const probes: Probe[] = [
       { name: 'scalar_metrics_iter_histogram (samples 2000)', endpoint: 'events.scalar_metrics_iter_histogram', body: { task: BIG, samples: 2000 }, targetMs: 300 },
+      { name: 'scalar_metrics_iter_histogram (samples 2000, gzip)', endpoint: 'events.scalar_metrics_iter_histogram', body: { task: BIG, samples: 2000 }, targetMs: 300, encoding: 'gzip' },
+      // The current API's default (what the SDK's 2.23 body gets).
+      { name: 'scalar_metrics_iter_histogram 2.23 (samples 6000)', endpoint: 'events.scalar_metrics_iter_histogram', version: '2.23', body: { task: BIG, samples: 6000 }, targetMs: 300 },
+      { name: 'scalar_metrics_iter_histogram 2.23 (samples 6000, gzip)', endpoint: 'events.scalar_metrics_iter_histogram', version: '2.23', body: { task: BIG, samples: 6000 }, targetMs: 300, encoding: 'gzip' },
+      // Timestamps as the key: read from the points (docs/api.md).
+      { name: 'scalar_metrics_iter_histogram (samples 2000, key timestamp)', endpoint: 'events.scalar_metrics_iter_histogram', body: { task: BIG, samples: 2000, key: 'timestamp' }, targetMs: 3000 },
       { name: 'multi_task_scalar_metrics_iter_histogram (10 tasks)', endpoint: 'events.multi_task_scalar_metrics_iter_histogram', body: { tasks: tenTasks, samples: 2000 }, targetMs: 300 },
       { name: 'get_task_latest_scalar_values', endpoint: 'events.get_task_latest_scalar_values', body: { task: BIG }, targetMs: 100 },
       { name: 'get_task_log 1.7, tail page of 500', endpoint: 'events.get_task_log', version: '1.7', body: { task: BIG, from: 'tail', batch_size: 500 }, targetMs: 100 },
@@ -125,12 +134,14 @@ export const queryBenchmark: Benchmark = {
     const results: Record<string, unknown> = { seedSec };
     for (const p of probes) {
       const path = `${p.version ? `v${p.version}/` : ''}${p.endpoint}`;
-      for (let i = 0; i < 2; i++) await post(query.url, path, p.body); // warm-up
+      const headers = { 'accept-encoding': p.encoding ?? 'identity' };
+      let bytes = 0;
+      for (let i = 0; i < 2; i++) bytes = await post(query.url, path, p.body, headers); // warm-up
       const before = await query.metrics();
       const ms: number[] = [];
       for (let i = 0; i < repeats; i++) {
         const t = performance.now();
-        await post(query.url, path, p.body);
+        await post(query.url, path, p.body, headers);
         ms.push(performance.now() - t);
       }
       const after = await query.metrics();
@@ -139,8 +150,8 @@ export const queryBenchmark: Benchmark = {
       const mean = ms.reduce((s, x) => s + x, 0) / ms.length;
       const chMean = (chSec * 1000) / repeats;
       const p95 = percentile(ms, 95);
-      results[p.version ? `${p.endpoint} ${p.version}` : p.endpoint] = { p50: percentile(ms, 50), p95, meanMs: mean, clickhouseMeanMs: chMean };
-      rows.push([p.name, fixed(percentile(ms, 50)), fixed(p95), fixed(chMean), fixed(mean - chMean), `< ${p.targetMs}`, p95 < p.targetMs ? 'met' : 'MISSED']);
+      results[p.name] = { p50: percentile(ms, 50), p95, meanMs: mean, clickhouseMeanMs: chMean, bytesOnTheWire: bytes };
+      rows.push([`${p.name}: ${fixed(bytes / 1e6, 1)} MB on the wire`, fixed(percentile(ms, 50)), fixed(p95), fixed(chMean), fixed(mean - chMean), `< ${p.targetMs}`, p95 < p.targetMs ? 'met' : 'MISSED']);
       progress(`${p.name}: p50 ${fixed(percentile(ms, 50))} ms, p95 ${fixed(p95)} ms (ClickHouse ${fixed(chMean)} ms a request)`);
     }
 
@@ -210,7 +221,7 @@ export const queryBenchmark: Benchmark = {
     // The same statements straight through @clickhouse/client: the ceiling of each endpoint.
     const direct: Array<Array<string | number>> = [];
     const singleMs = await timeStatement(ch, singleValuesStatement(''), { tasks: [BIG], limit: MAX_SINGLE_VALUES }, repeats);
-    const single = results['events.get_task_single_value_metrics'] as { p50: number; meanMs: number };
+    const single = Object.entries(results).find(([k]) => k.startsWith('get_task_single_value_metrics'))?.[1] as { p50: number; meanMs: number };
     results['get_task_single_value_metrics_direct'] = { meanMs: singleMs.meanMs };
     direct.push(['get_task_single_value_metrics', fixed(single.p50), fixed(single.meanMs), fixed(singleMs.meanMs), '', '']);
     progress(`get_task_single_value_metrics: the statement straight in ClickHouse ${fixed(singleMs.meanMs)} ms`);
@@ -369,10 +380,23 @@ async function timeStepStatement(ch: ClickHouseClient, statement: { query: strin
   return ms.sort((x, y) => x - y);
 }
 
-async function post(url: string, endpoint: string, body: Record<string, unknown>): Promise<void> {
-  const res = await fetch(`${url}/${endpoint}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  const text = await res.text();
-  if (res.status !== 200) throw new Error(`${endpoint}: ${res.status} ${text.slice(0, 300)}`);
+/** POSTs `body`; the answer's size as sent (compressed, if it was). fetch would decompress a gzipped answer itself: node:http does not. */
+async function post(url: string, endpoint: string, body: Record<string, unknown>, headers: Record<string, string> = {}): Promise<number> {
+  const text = JSON.stringify(body);
+  return new Promise<number>((resolve, reject) => {
+    const req = httpRequest(`${url}/${endpoint}`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers } }, (res) => {
+      let bytes = 0;
+      const head: Buffer[] = [];
+      res.on('data', (c: Buffer) => {
+        bytes += c.length;
+        if (head.length < 4) head.push(c);
+      });
+      res.on('end', () => (res.statusCode === 200 ? resolve(bytes) : reject(new Error(`${endpoint}: ${res.statusCode} ${Buffer.concat(head).toString('utf8').slice(0, 300)}`))));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(text);
+  });
 }
 
 function chSeconds(metrics: string, endpoint: string): number {

@@ -6,18 +6,20 @@
  *  2. in the same run, the ceiling: @clickhouse/client inserting the same rows into the same
  *     schema (insert-ceiling.ts), in the writer's format (TabSeparated) and, for reference, as
  *     JSONEachRow objects;
- *  3. bytes per scalar point on disk of the writer's table (disk.ts);
+ *  3. bytes per scalar point on disk of the writer's table (disk.ts), and of the scalar buckets;
+ *  5. in the same rounds, the writer into a database without the scalar buckets' views: what the
+ *     aggregates cost on the insert path;
  *  4. freshness at a steady load through gateway + writer (freshness.ts).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Partitioners } from 'kafkajs';
-import { createClickHouse, type ClickHouseClient } from '@trackstream/clickhouse';
+import { createClickHouse, migrate, SCALAR_BUCKET_WIDTHS, scalarBucketTable, type ClickHouseClient } from '@trackstream/clickhouse';
 import { createKafka, ensureTopics, parseBrokers, topicNames, type Kafka } from '@trackstream/kafka';
 import type { LocalStack } from '@trackstream/local-stack';
 import { createLogger } from '@trackstream/runtime';
 import { cpuBetween, describeCpu, msPerThousand, pidCpuSeconds, stackCpuSeconds, type CpuByProcess } from './cpu';
 import { batchReports, gatewayMessages, type KafkaMessage } from './data';
-import { diskTable, diskUsage } from './disk';
+import { bucketDisk, bucketDiskTable, diskTable, diskUsage } from './disk';
 import { freshnessTable, measureFreshness } from './freshness';
 import type { Benchmark } from './harness';
 import { insertCeiling, type CeilingRun } from './insert-ceiling';
@@ -38,6 +40,8 @@ const ROUNDS = 3;
 
 interface Round {
   writer: WriterRun;
+  /** The same drain into a database without the scalar buckets' materialized views. */
+  withoutBuckets: WriterRun;
   /** In the writer's format (TabSeparated), the faster of one and two inserts in flight: the ceiling of the ratio. */
   ceiling: CeilingRun;
   serialCeiling: CeilingRun;
@@ -66,24 +70,42 @@ export const writerBenchmark: Benchmark = {
     for (let k = 1; k <= (quick ? 1 : ROUNDS); k++) {
       const db = `${id}_${k}`;
       progress(`round ${k}: a new writer group reads the topic from the start into database ${db}`);
-      const writer = await drainWithWriter(stack, { ...env, WRITER_GROUP_ID: `${id}-writer-${k}`, CLICKHOUSE_DATABASE: db }, clickhouse, db, events, defer);
+      // With and without the buckets' views, in turn (the first of a pair runs on a warmer or colder machine).
+      const withViews = () => drainWithWriter(stack, { ...env, WRITER_GROUP_ID: `${id}-writer-${k}`, CLICKHOUSE_DATABASE: db }, clickhouse, db, events, defer);
+      const plainDb = `${db}_plain`;
+      const withoutViews = async () => {
+        await migrate({ url: stack.clickhouseUrl, database: plainDb }, { logger });
+        for (const w of SCALAR_BUCKET_WIDTHS) await clickhouse.command({ query: `DROP VIEW IF EXISTS ${plainDb}.${scalarBucketTable(w)}_mv` });
+        progress(`round ${k}: the same drain into ${plainDb}, without the scalar buckets' views`);
+        return drainWithWriter(stack, { ...env, WRITER_GROUP_ID: `${id}-plain-${k}`, CLICKHOUSE_DATABASE: plainDb }, clickhouse, plainDb, events, defer);
+      };
+      let writer: WriterRun;
+      let withoutBuckets: WriterRun;
+      if (k % 2 === 1) {
+        writer = await withViews();
+        withoutBuckets = await withoutViews();
+      } else {
+        withoutBuckets = await withoutViews();
+        writer = await withViews();
+      }
       const ceilingOptions = { stack, clickhouse, logger, batchRows: INSERT_BATCH_ROWS };
       const serialCeiling = await insertCeiling({ ...ceilingOptions, db: `${db}_tsv` }, messages, 'TabSeparated');
       const parallelCeiling = await insertCeiling({ ...ceilingOptions, db: `${db}_tsv2`, inFlight: 2 }, messages, 'TabSeparated');
       const ceiling = parallelCeiling.rowsPerSec > serialCeiling.rowsPerSec ? parallelCeiling : serialCeiling;
       const jsonCeiling = await insertCeiling({ ...ceilingOptions, db: `${db}_json` }, messages, 'JSONEachRow');
-      const round = { writer, ceiling, serialCeiling, parallelCeiling, jsonCeiling, ratio: writer.rowsPerSec / ceiling.rowsPerSec };
+      const round = { writer, withoutBuckets, ceiling, serialCeiling, parallelCeiling, jsonCeiling, ratio: writer.rowsPerSec / ceiling.rowsPerSec };
       rounds.push(round);
       progress(`round ${k}: writer / ceiling = ${pct(round.ratio)}`);
     }
     const disk = await diskUsage(clickhouse, `${id}_1`);
+    const buckets = await bucketDisk(clickhouse, `${id}_1`);
     const median = medianBy(rounds, (r) => r.ratio);
     const freshness = await measureFreshness(stack, clickhouse, quick, defer);
 
     return {
       params: { events, eventsPerMessage: EVENTS_PER_MESSAGE, tasks: TASKS, partitions: config.kafkaEventsPartitions, insertBatchRows: INSERT_BATCH_ROWS, targetRatio: TARGET_RATIO, rounds: rounds.length, freshness: freshness.params },
-      results: { ratio: median.ratio, rounds, disk, freshness: freshness.results },
-      tables: [throughputTable(rounds, median), writerDetailTable(median), freshnessTable(freshness.results), diskTable(disk)],
+      results: { ratio: median.ratio, rounds, disk, buckets, freshness: freshness.results },
+      tables: [throughputTable(rounds, median), bucketCostTable(rounds), writerDetailTable(median), freshnessTable(freshness.results), diskTable(disk), bucketDiskTable(buckets)],
       notes: [
         `Writer: its own process with default settings, draining ${int(events)} events pre-filled as ${int(events / EVENTS_PER_MESSAGE)} messages over ${TASKS} tasks; rows/s counts from the first rows visible (count() polled every 100 ms) to count() = N, i.e. leaves out start-up, group join and the first batch.`,
         `Writer and ceiling run in turn, ${rounds.length} time(s); the ratio is the median round's, whose details the second table shows.`,
@@ -236,6 +258,22 @@ function throughputTable(rounds: readonly Round[], median: Round): Table {
       ...(rounds.length > 1 ? rounds.map((r, i) => row(String(i + 1), r)) : []),
       row(rounds.length > 1 ? 'median' : '1', median),
       ['target', '', '', '', `>= ${pct(TARGET_RATIO)}: ${median.ratio >= TARGET_RATIO ? 'met' : 'MISSED'}`, '', '', ''],
+    ],
+  };
+}
+
+const BUCKET_COST_TARGET = 0.9;
+
+function bucketCostTable(rounds: readonly Round[]): Table {
+  const ratios = rounds.map((r) => r.writer.rowsPerSec / r.withoutBuckets.rowsPerSec);
+  const median = [...ratios].sort((a, b) => a - b)[Math.floor(ratios.length / 2)] as number;
+  return {
+    title: "The scalar buckets' cost on the insert path: the writer with and without their materialized views",
+    columns: ['round', 'rows/s with buckets', 'rows/s without', 'with / without', 'CPU ms / 1k rows with', 'CPU ms / 1k rows without'],
+    rows: [
+      ...rounds.map((r, i) => [String(i + 1), int(r.writer.rowsPerSec), int(r.withoutBuckets.rowsPerSec), pct(ratios[i] as number), describeCpu(r.writer.cpuMsPer1000Rows), describeCpu(r.withoutBuckets.cpuMsPer1000Rows)]),
+      ['median', '', '', pct(median), '', ''],
+      ['target', '', '', `>= ${pct(BUCKET_COST_TARGET)}: ${median >= BUCKET_COST_TARGET ? 'met' : 'MISSED'}`, '', ''],
     ],
   };
 }
