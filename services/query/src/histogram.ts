@@ -115,14 +115,15 @@ export async function scalarHistogramMembers(
   const curves = await readPlanned(deps, read, stats, false);
   curves.sort((a, b) => byteOrder(a.metric, b.metric) || byteOrder(a.variant, b.variant) || byteOrder(a.task, b.task));
   const writer = new ColumnsWriter({ columns: ['x', 'y', 'y_min', 'y_max'], nameMember: true });
-  let text = '';
+  // Written piece by piece: the answer is never one string (tens of MB) in the service.
+  const pieces: string[] = [];
   for (const c of curves) {
     const path = nest === 'task' ? [c.metric, c.variant, answerId(c.task)] : [c.metric, c.variant];
-    [c.x, c.y, c.y_min, c.y_max].forEach((s, col) => (text += writer.write({ path, col, s })));
+    [c.x, c.y, c.y_min, c.y_max].forEach((s, col) => pieces.push(writer.write({ path, col, s })));
   }
-  text += writer.end();
+  pieces.push(writer.end());
   return (async function* () {
-    yield text;
+    yield* pieces;
   })();
 }
 
@@ -217,9 +218,10 @@ function curveColumns(key: ScalarKey): string {
 async function readEveryPoint(deps: RouteDeps, read: Read, curves: readonly Curve[]): Promise<CurveText[]> {
   deps.charts.curves.inc({ path: 'every_point' }, curves.length);
   const params: Record<string, unknown> = {};
-  const rows = await deps.db.rows<CurveText>(
-    read.ctx,
-    `SELECT task, metric, variant,
+  const rows = await curveRows(
+    deps,
+    read,
+    `SELECT task, metric, variant, length(pts) AS n, [] AS dirty,
             arraySort(groupArray((k, iter, value))) AS pts,
             arrayStringConcat(arrayMap(p -> ${xToken(read.key, 'p.1')}, pts), ',') AS x,
             arrayStringConcat(arrayMap(p -> ${valueToken('p.3')}, pts), ',') AS y, y AS y_min, y AS y_max
@@ -233,6 +235,28 @@ function curveText(r: CurveText): CurveText {
   return { task: r.task, metric: r.metric, variant: r.variant, x: r.x, y: r.y, y_min: r.y_min, y_max: r.y_max };
 }
 
+/**
+ * Runs a statement whose rows are curves (task, metric, variant, n, dirty, x, y, y_min, y_max)
+ * as TabSeparatedRaw: names and the dirty list travel as JSON (no tab or newline in them), the
+ * columns as the token text they are, and Node only splits lines and fields, never parsing the
+ * megabytes of tokens as JSON.
+ */
+async function curveRows(deps: RouteDeps, read: Read, statement: string, params: Record<string, unknown>): Promise<LevelText[]> {
+  const text = await deps.db.text(
+    read.ctx,
+    `SELECT toJSONString(task), toJSONString(metric), toJSONString(variant), n, toJSONString(dirty), x, y, y_min, y_max FROM (${statement})`,
+    params,
+    'TabSeparatedRaw',
+  );
+  const rows: LevelText[] = [];
+  for (const line of text.split('\n')) {
+    if (line === '') continue;
+    const [task, metric, variant, n, dirty, x, y, yMin, yMax] = line.split('\t') as [string, string, string, string, string, string, string, string, string];
+    rows.push({ task: JSON.parse(task) as string, metric: JSON.parse(metric) as string, variant: JSON.parse(variant) as string, n, dirty: JSON.parse(dirty) as DirtyBucket[], x, y, y_min: yMin, y_max: yMax });
+  }
+  return rows;
+}
+
 interface CheckedText extends CurveText {
   /** Exact number of points. */
   n: string;
@@ -244,9 +268,10 @@ interface CheckedText extends CurveText {
  */
 async function readPointBuckets(deps: RouteDeps, read: Read, width: bigint, curves: readonly Curve[], allCurves: boolean, exactStats: boolean): Promise<CurveText[]> {
   const params: Record<string, unknown> = { shift: log2(width), width: width.toString() };
-  const rows = await deps.db.rows<CheckedText>(
-    read.ctx,
-    `SELECT task, metric, variant, ${curveColumns(read.key)}
+  const rows = await curveRows(
+    deps,
+    read,
+    `SELECT task, metric, variant, [] AS dirty, ${curveColumns(read.key)}
      FROM (
        SELECT task, metric, variant, arraySort(groupArray((x, c, c, nans, total, low, high))) AS b
        FROM (
@@ -370,8 +395,9 @@ function levelStatement(deps: RouteDeps, read: Read, width: bigint, level: Scala
            FROM (${levelRows}) GROUP BY task, metric, variant, x
          )
          GROUP BY task, metric, variant`;
-  return deps.db.rows<LevelText>(
-    read.ctx,
+  return curveRows(
+    deps,
+    read,
     `SELECT task, metric, variant, dirty, ${curveColumns(read.key)} FROM (${buckets})`,
     params,
   );
