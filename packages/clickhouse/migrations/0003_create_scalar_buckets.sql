@@ -180,12 +180,14 @@ FROM (
 )
 GROUP BY tenant, task, metric, variant, bucket;
 
--- Buckets of the rows stored before this migration (instant on an empty table). Rows inserted
--- while it runs may be counted twice: they show as dirty buckets, read from the points.
+-- Buckets of the rows stored before this migration (instant on an empty table; on a large one it
+-- reads every point once and spills its grouping to disk past 1 GiB). Rows inserted while it runs
+-- may be counted twice: they show as dirty buckets, repaired from the points.
 INSERT INTO {{db}}.scalar_buckets_16
 SELECT tenant, task, metric, variant, bitShiftRight(iter, 4) AS bucket, count() AS rows,
        groupBitOr(bitShiftLeft(toUInt16(1), toUInt8(bitAnd(iter, 15)))) AS mask, countIf(isNaN(value)) AS nans,
        sum(if(isNaN(value), 0, value)) AS total, min(if(isNaN(value), inf, value)) AS low,
        max(if(isNaN(value), -inf, value)) AS high, max(version) AS max_version, max(received_at) AS received_at
 FROM {{db}}.scalars
-GROUP BY tenant, task, metric, variant, bucket;
+GROUP BY tenant, task, metric, variant, bucket
+SETTINGS max_bytes_before_external_group_by = 1073741824;
