@@ -7,4 +7,4 @@ export * from './tsv';
 export { renderForCluster, newClusterRenderState, SchemaError, shardingKey, assertClusterName, LOCAL_SUFFIX, type ClusterSettings } from './cluster';
 export { planRetention, applyRetention, parseRetentionByTable, currentTtl, ttlExpression, RETENTION_COLUMN, type RetentionSettings, type StoredTable } from './retention';
 export { schemaConfigSpec, migrateConfigSpec, schemaOptions, type SchemaConfig, type SchemaOptions } from './schema-config';
-export { SCALAR_BUCKET_WIDTHS, SCALAR_BUCKET_REPAIRS, SCALAR_DERIVED_TABLES, scalarBucketTable, type ScalarBucketWidth } from './scalar-buckets';
+export { SCALAR_BUCKET_WIDTHS, SCALAR_BUCKETS, SCALAR_BUCKETS_VIEW, SCALAR_BUCKET_REPAIRS, SCALAR_DERIVED_TABLES, type ScalarBucketWidth } from './scalar-buckets';

@@ -9,11 +9,11 @@ const q = (name: string, ttl = ''): StoredTable => ({
 });
 
 test("the scalar buckets and their repairs follow the scalars' retention", () => {
-  const tables = [q('scalars'), q('scalar_buckets_16'), q('scalar_bucket_repairs'), q('logs')];
+  const tables = [q('scalars'), q('scalar_buckets'), q('scalar_bucket_repairs'), q('logs')];
   assert.deepEqual(planRetention('db', tables, { defaultDays: 90, byTable: { scalars: 30 } }).statements, [
     'ALTER TABLE db.logs MODIFY TTL toDateTime(received_at) + toIntervalDay(90)',
     'ALTER TABLE db.scalar_bucket_repairs MODIFY TTL toDateTime(received_at) + toIntervalDay(30)',
-    'ALTER TABLE db.scalar_buckets_16 MODIFY TTL toDateTime(received_at) + toIntervalDay(30)',
+    'ALTER TABLE db.scalar_buckets MODIFY TTL toDateTime(received_at) + toIntervalDay(30)',
     'ALTER TABLE db.scalars MODIFY TTL toDateTime(received_at) + toIntervalDay(30)',
   ]);
 });

@@ -1,5 +1,5 @@
 import { chainChunks, type RequestContext } from '@trackstream/api';
-import { SCALAR_BUCKET_REPAIRS, SCALAR_BUCKET_WIDTHS, scalarBucketTable, type ScalarBucketWidth } from '@trackstream/clickhouse';
+import { SCALAR_BUCKET_REPAIRS, SCALAR_BUCKET_WIDTHS, SCALAR_BUCKETS, type ScalarBucketWidth } from '@trackstream/clickhouse';
 import { Counter, type Registry } from '@trackstream/metrics';
 import type { RouteDeps } from './deps';
 import { byteOrder } from './events';
@@ -366,7 +366,7 @@ function levelStatement(deps: RouteDeps, read: Read, width: bigint, level: Scala
   // The level's rows, a valid repair's figures in place of a dirty bucket's own. Clean buckets
   // skip the join (a hash probe per bucket would cost more than reading the buckets twice).
   const levelSql = `SELECT task, metric, variant, bucket, rows, mask, nans, total, low, high, max_version
-                  FROM ${scalarBucketTable(level)} FINAL WHERE tenant = {tenant:String} AND ${where}`;
+                  FROM ${SCALAR_BUCKETS} FINAL WHERE tenant = {tenant:String} AND width = {level:UInt16} AND ${where}`;
   const levelRows = `
     SELECT task, metric, variant, bucket, mask, max_version, rows, nans, total, low, high FROM (${levelSql}) WHERE rows = bitCount(mask)
     UNION ALL
@@ -378,7 +378,7 @@ function levelStatement(deps: RouteDeps, read: Read, width: bigint, level: Scala
       FROM ${SCALAR_BUCKET_REPAIRS} FINAL WHERE tenant = {tenant:String} AND task IN {tasks:Array(String)} AND width = {level:UInt16}
     ) AS r
     ON l.task = r.task AND l.metric = r.metric AND l.variant = r.variant AND l.bucket = r.bucket
-       AND l.rows = r.rows AND toUInt256(l.mask) = r.mask AND l.max_version = r.max_version`;
+       AND l.rows = r.rows AND l.mask = r.mask AND l.max_version = r.max_version`;
   const dirtyTuple = '(toString(bucket), toString(rows), toString(mask), toString(max_version))';
   const isDirty = 'rows != bitCount(mask)';
   // Per output bucket: (x, rows, distinct iterations, NaNs, sum, low, high); a width above the
@@ -458,8 +458,8 @@ async function repair(deps: RouteDeps, read: Read, level: ScalarBucketWidth, cur
        GROUP BY tenant, task, metric, variant, bucket
      ) AS p
      INNER JOIN (
-       SELECT task, metric, variant, bucket, rows, toUInt256(mask) AS mask, max_version
-       FROM ${scalarBucketTable(level)} FINAL WHERE tenant = {tenant:String} AND (${bucketRanges.join(' OR ')}) AND rows != bitCount(mask)
+       SELECT task, metric, variant, bucket, rows, mask, max_version
+       FROM ${SCALAR_BUCKETS} FINAL WHERE tenant = {tenant:String} AND width = {level:UInt16} AND (${bucketRanges.join(' OR ')}) AND rows != bitCount(mask)
      ) AS d
      ON p.task = d.task AND p.metric = d.metric AND p.variant = d.variant AND p.bucket = d.bucket AND p.mask = d.mask AND p.max_version = d.max_version`,
     params,

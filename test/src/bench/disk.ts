@@ -2,7 +2,7 @@
  * Bytes per scalar point on disk, for docs/schema.md: the scalars table's active parts
  * (system.parts) and its columns (system.columns), after merging it into one part.
  */
-import { SCALAR_BUCKET_WIDTHS, scalarBucketTable, type ClickHouseClient } from '@trackstream/clickhouse';
+import { SCALAR_BUCKETS, type ClickHouseClient } from '@trackstream/clickhouse';
 import { fixed, int, progress } from './progress';
 import type { Table } from './report';
 
@@ -68,10 +68,10 @@ export function diskTable(d: { asWritten: TableUsage; merged: TableUsage }): Tab
   };
 }
 
-/** Bytes of each scalar bucket table next to the scalars', after merging each into one part. */
+/** Bytes of the scalar buckets next to the scalars', after merging each table into one part. */
 export async function bucketDisk(clickhouse: ClickHouseClient, db: string): Promise<Array<{ table: string; rows: number; bytes: number }>> {
   const out: Array<{ table: string; rows: number; bytes: number }> = [];
-  for (const table of ['scalars', ...SCALAR_BUCKET_WIDTHS.map(scalarBucketTable)]) {
+  for (const table of ['scalars', SCALAR_BUCKETS]) {
     await clickhouse.command({ query: `OPTIMIZE TABLE ${db}.${table} FINAL` });
     const rs = await clickhouse.query({
       query: `SELECT sum(rows) AS rows, sum(data_compressed_bytes) AS bytes FROM system.parts WHERE database = {db:String} AND table = {table:String} AND active`,
@@ -93,7 +93,7 @@ export function bucketDiskTable(tables: ReadonlyArray<{ table: string; rows: num
     columns: ['table', 'rows', 'bytes', 'bytes per point'],
     rows: [
       ...tables.map((t) => [t.table, int(t.rows), int(t.bytes), per(t.bytes)]),
-      ['all bucket tables', '', int(buckets), `${per(buckets)} (${fixed((100 * buckets) / Math.max(1, tables[0]?.bytes ?? 0), 1)}% of the points)`],
+      ['the buckets against the points', '', '', `${fixed((100 * buckets) / Math.max(1, tables[0]?.bytes ?? 0), 1)}%`],
     ],
   };
 }

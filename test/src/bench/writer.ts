@@ -7,13 +7,13 @@
  *     schema (insert-ceiling.ts), in the writer's format (TabSeparated) and, for reference, as
  *     JSONEachRow objects;
  *  3. bytes per scalar point on disk of the writer's table (disk.ts), and of the scalar buckets;
- *  5. in the same rounds, the writer into a database without the scalar buckets' views: what the
+ *  5. in the same rounds, the writer into a database without the scalar buckets' view: what the
  *     aggregates cost on the insert path;
  *  4. freshness at a steady load through gateway + writer (freshness.ts).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Partitioners } from 'kafkajs';
-import { createClickHouse, migrate, SCALAR_BUCKET_WIDTHS, scalarBucketTable, type ClickHouseClient } from '@trackstream/clickhouse';
+import { createClickHouse, migrate, SCALAR_BUCKETS_VIEW, type ClickHouseClient } from '@trackstream/clickhouse';
 import { createKafka, ensureTopics, parseBrokers, topicNames, type Kafka } from '@trackstream/kafka';
 import type { LocalStack } from '@trackstream/local-stack';
 import { createLogger } from '@trackstream/runtime';
@@ -75,8 +75,8 @@ export const writerBenchmark: Benchmark = {
       const plainDb = `${db}_plain`;
       const withoutViews = async () => {
         await migrate({ url: stack.clickhouseUrl, database: plainDb }, { logger });
-        for (const w of SCALAR_BUCKET_WIDTHS) await clickhouse.command({ query: `DROP VIEW IF EXISTS ${plainDb}.${scalarBucketTable(w)}_mv` });
-        progress(`round ${k}: the same drain into ${plainDb}, without the scalar buckets' views`);
+        await clickhouse.command({ query: `DROP VIEW IF EXISTS ${plainDb}.${SCALAR_BUCKETS_VIEW}` });
+        progress(`round ${k}: the same drain into ${plainDb}, without the scalar buckets' view`);
         return drainWithWriter(stack, { ...env, WRITER_GROUP_ID: `${id}-plain-${k}`, CLICKHOUSE_DATABASE: plainDb }, clickhouse, plainDb, events, defer);
       };
       let writer: WriterRun;
@@ -268,7 +268,7 @@ function bucketCostTable(rounds: readonly Round[]): Table {
   const ratios = rounds.map((r) => r.writer.rowsPerSec / r.withoutBuckets.rowsPerSec);
   const median = [...ratios].sort((a, b) => a - b)[Math.floor(ratios.length / 2)] as number;
   return {
-    title: "The scalar buckets' cost on the insert path: the writer with and without their materialized views",
+    title: "The scalar buckets' cost on the insert path: the writer with and without its materialized view",
     columns: ['round', 'rows/s with buckets', 'rows/s without', 'with / without', 'CPU ms / 1k rows with', 'CPU ms / 1k rows without'],
     rows: [
       ...rounds.map((r, i) => [String(i + 1), int(r.writer.rowsPerSec), int(r.withoutBuckets.rowsPerSec), pct(ratios[i] as number), describeCpu(r.writer.cpuMsPer1000Rows), describeCpu(r.withoutBuckets.cpuMsPer1000Rows)]),

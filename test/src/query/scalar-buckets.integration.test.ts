@@ -9,7 +9,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SCALAR_BUCKET_WIDTHS, scalarBucketTable } from '@trackstream/clickhouse';
+import { SCALAR_BUCKETS, SCALAR_BUCKETS_VIEW } from '@trackstream/clickhouse';
 import { startPipeline, type Pipeline } from '../helpers/pipeline';
 import { assertSeries, expectedSeries, type Series } from './scalar-series';
 import { T0, api, scalar, type Api } from './support';
@@ -17,7 +17,6 @@ import { T0, api, scalar, type Api } from './support';
 let p: Pipeline;
 let c: Api;
 
-const BUCKET_TABLES = SCALAR_BUCKET_WIDTHS.map(scalarBucketTable);
 const V21 = { version: '2.1' };
 const V214 = { version: '2.14' };
 
@@ -89,8 +88,7 @@ async function send(ref: Reference, task: string, events: Array<ReturnType<typeo
   for (let i = 0; i < events.length; i += 5000) await c.addBatch(events.slice(i, i + 5000));
   const rows = rowsBefore + events.length;
   await p.waitForCount('SELECT count() FROM scalars WHERE task = {task:String}', rows, { task }, 120_000);
-  // The last view of the cascade: every level below it has the rows by then.
-  await p.waitForCount(`SELECT sum(rows) FROM ${scalarBucketTable(256)} WHERE task = {task:String}`, rows, { task }, 120_000);
+  await p.waitForCount(`SELECT sum(rows) FROM ${SCALAR_BUCKETS} WHERE task = {task:String} AND width = 256`, rows, { task }, 120_000);
 }
 
 type Charts = Record<string, Record<string, Series>>;
@@ -123,7 +121,7 @@ async function chartPaths(): Promise<Record<string, number>> {
 }
 
 async function setMerges(on: boolean): Promise<void> {
-  for (const table of ['scalars', ...BUCKET_TABLES]) {
+  for (const table of ['scalars', SCALAR_BUCKETS]) {
     await p.clickhouse.command({ query: `SYSTEM ${on ? 'START' : 'STOP'} MERGES ${p.database}.${table}` });
   }
 }
@@ -186,7 +184,7 @@ test('random curves stay exact through re-reports, late writes, growth, repairs 
   } finally {
     await setMerges(true);
   }
-  for (const table of ['scalars', ...BUCKET_TABLES]) await p.clickhouse.command({ query: `OPTIMIZE TABLE ${p.database}.${table} FINAL` });
+  for (const table of ['scalars', SCALAR_BUCKETS]) await p.clickhouse.command({ query: `OPTIMIZE TABLE ${p.database}.${table} FINAL` });
   await assertCharts(ref, task, 'after merges');
 });
 
@@ -195,11 +193,10 @@ test('a bucket row that lands before its point is never taken for a repair', asy
   const task = 'task-order';
   const events = Array.from({ length: 4000 }, (_, it) => ref.report(task, 'loss', 'v', it, it % 7));
   await send(ref, task, events, 0);
-  const level = scalarBucketTable(16);
-  // The bucket of iterations 160..175 counts a re-report of iteration 165 whose point is not stored yet.
+  // The 16-wide bucket of iterations 160..175 counts a re-report of iteration 165 whose point is not stored yet.
   await p.clickhouse.command({
-    query: `INSERT INTO ${p.database}.${level} (tenant, task, metric, variant, bucket, rows, mask, nans, total, low, high, max_version, received_at)
-            VALUES ('default', '${task}', 'loss', 'v', 10, 1, 32, 0, 1000, 1000, 1000, 18446744073709551000, now64(3))`,
+    query: `INSERT INTO ${p.database}.${SCALAR_BUCKETS} (tenant, task, width, metric, variant, bucket, rows, mask, nans, total, low, high, max_version, received_at)
+            VALUES ('default', '${task}', 16, 'loss', 'v', 10, 1, 32, 0, 1000, 1000, 1000, 18446744073709551000, now64(3))`,
   });
   const samples = 250; // width 16: the level read as it is
   const read = async (what: string) => {
@@ -210,14 +207,14 @@ test('a bucket row that lands before its point is never taken for a repair', asy
   await read('bucket ahead of its point');
   assert.equal(await p.count('SELECT count() FROM scalar_bucket_repairs WHERE task = {task:String}', { task }), 0, 'no repair from points that disagree with the bucket');
   // The point arrives without its view (the bucket already counted it): now the charts must show it.
-  await p.clickhouse.command({ query: `DETACH TABLE ${p.database}.scalar_buckets_16_mv` });
+  await p.clickhouse.command({ query: `DETACH TABLE ${p.database}.${SCALAR_BUCKETS_VIEW}` });
   try {
     await p.clickhouse.command({
       query: `INSERT INTO ${p.database}.scalars (tenant, task, metric, variant, iter, value, timestamp, received_at, version)
               VALUES ('default', '${task}', 'loss', 'v', 165, 1000, now64(3), now64(3), 18446744073709551000)`,
     });
   } finally {
-    await p.clickhouse.command({ query: `ATTACH TABLE ${p.database}.scalar_buckets_16_mv` });
+    await p.clickhouse.command({ query: `ATTACH TABLE ${p.database}.${SCALAR_BUCKETS_VIEW}` });
   }
   ref.report(task, 'loss', 'v', 165, 1000);
   await read('the point landed');
@@ -250,7 +247,7 @@ test('a deleted task reported again is charted from its new points only', async 
   await send(old, task, Array.from({ length: 5000 }, (_, it) => old.report(task, 'loss', 'v', it, 1)), 0);
   const del = await c.call<{ deleted: number }>('events.delete_for_task', { task, allow_locked: true });
   assert.equal(del.status, 200, del.msg);
-  for (const table of BUCKET_TABLES) assert.equal(await p.count(`SELECT count() FROM ${table} WHERE task = {task:String}`, { task }), 0, `${table} emptied`);
+  assert.equal(await p.count(`SELECT count() FROM ${SCALAR_BUCKETS} WHERE task = {task:String}`, { task }), 0, 'its buckets deleted');
   const ref = new Reference();
   await send(ref, task, Array.from({ length: 3000 }, (_, it) => ref.report(task, 'loss', 'v', it, it)), 0);
   const r = await c.call<Charts>('events.scalar_metrics_iter_histogram', { task, samples: 100 }, V21);

@@ -1,5 +1,5 @@
 import { objectEndpoint, type RequestContext } from '@trackstream/api';
-import { scalarBucketTable } from '@trackstream/clickhouse';
+import { SCALAR_BUCKETS } from '@trackstream/clickhouse';
 import type { RouteDeps } from '../deps';
 import { byteOrder, float } from '../events';
 import { checkTask, requestSchema } from '../requests';
@@ -32,7 +32,7 @@ interface Latest {
  * task's scalars were reported with; 0 when it has none.
  *
  * Only each curve's tail is read. Where its 100 highest iterations start comes from the widest
- * scalar bucket table: each bucket's mask holds the iterations reported in it, so counting them
+ * scalar buckets: each bucket's mask holds the iterations reported in it, so counting them
  * from the top gives the exact first iteration of the tail (re-reports counted once). A curve
  * without buckets yet (its rows are being inserted) starts from an estimate made from the
  * projection's range and count, and is read whole if that leaves fewer than 100 points.
@@ -102,7 +102,7 @@ const TAIL_STARTS_SQL = `
            arrayFirstIndex(c -> c >= ${LAST}, cum) AS k0, if(k0 = 0, length(t), k0) AS k,
            t[k] AS edge, arrayReverseSort(bitPositionsToArray(edge.2)) AS bits,
            bits[toUInt64(least(length(bits), ${LAST} - if(k = 1, 0, cum[k - 1])))] AS bit
-    FROM ${scalarBucketTable(TAIL_WIDTH)} FINAL WHERE tenant = {tenant:String} AND task = {task:String}
+    FROM ${SCALAR_BUCKETS} FINAL WHERE tenant = {tenant:String} AND task = {task:String} AND width = ${TAIL_WIDTH}
     GROUP BY metric, variant
   )`;
 
