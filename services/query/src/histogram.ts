@@ -76,6 +76,8 @@ const statsSql = (filter: MetricFilter): string => `
 
 /** What a read of a set of curves needs to know. */
 interface Read {
+  /** Widths the request's tasks have bucket repairs at: only reads at those widths look for them. */
+  repairedWidths: ReadonlySet<number>;
   ctx: RequestContext;
   tasks: readonly string[];
   samples: number;
@@ -110,8 +112,11 @@ export async function scalarHistogramMembers(
   /** Only the curves it selects (the request's `metrics`). */
   filter: MetricFilter = NO_FILTER,
 ): Promise<AsyncIterableIterator<string>> {
-  const read: Read = { ctx, tasks, samples, key, filter };
-  const stats = await deps.db.rows<CurveStats>(ctx, statsSql(filter), { tasks, ...filter.params });
+  const [stats, repaired] = await Promise.all([
+    deps.db.rows<CurveStats>(ctx, statsSql(filter), { tasks, ...filter.params }),
+    deps.db.rows<{ width: number }>(ctx, `SELECT DISTINCT width FROM ${SCALAR_BUCKET_REPAIRS} WHERE tenant = {tenant:String} AND task IN {tasks:Array(String)}`, { tasks }),
+  ]);
+  const read: Read = { ctx, tasks, samples, key, filter, repairedWidths: new Set(repaired.map((r) => Number(r.width))) };
   const curves = await readPlanned(deps, read, stats, false);
   curves.sort((a, b) => byteOrder(a.metric, b.metric) || byteOrder(a.variant, b.variant) || byteOrder(a.task, b.task));
   const writer = new ColumnsWriter({ columns: ['x', 'y', 'y_min', 'y_max'], nameMember: true });
@@ -349,7 +354,7 @@ async function readLevelBuckets(deps: RouteDeps, read: Read, width: bigint, curv
     deps.charts.repairs.inc(dirty.reduce((n, r) => n + r.dirty.length, 0));
     await repair(deps, read, level, dirty);
     let repaired = 0;
-    for (const r of await levelStatement(deps, read, width, level, dirty, false)) {
+    for (const r of await levelStatement(deps, read, width, level, dirty, false, true)) {
       if (r.dirty.length > 0 || Number(r.n) < read.samples) exact.push(r);
       else out.push(curveText(r)), repaired++;
     }
@@ -359,15 +364,27 @@ async function readLevelBuckets(deps: RouteDeps, read: Read, width: bigint, curv
   return out;
 }
 
-function levelStatement(deps: RouteDeps, read: Read, width: bigint, level: ScalarBucketWidth, curves: readonly Curve[], allCurves: boolean): Promise<LevelText[]> {
+function levelStatement(
+  deps: RouteDeps,
+  read: Read,
+  width: bigint,
+  level: ScalarBucketWidth,
+  curves: readonly Curve[],
+  allCurves: boolean,
+  /** Look for repairs whatever `read.repairedWidths` says (some were just made). */
+  withRepairs = false,
+): Promise<LevelText[]> {
   const params: Record<string, unknown> = { shift: log2(width) - log2(BigInt(level)), width: width.toString(), level, tasks: read.tasks };
   const where = selection(read, curves, allCurves, params);
   const pick = (column: string) => `if(r.hit = 1, r.${column}, l.${column})`;
   // The level's rows, a valid repair's figures in place of a dirty bucket's own. Clean buckets
-  // skip the join (a hash probe per bucket would cost more than reading the buckets twice).
+  // skip the join (a hash probe per bucket would cost more than reading the buckets twice), and
+  // tasks without repairs at this width skip it altogether.
   const levelSql = `SELECT task, metric, variant, bucket, rows, mask, nans, total, low, high, max_version
                   FROM ${SCALAR_BUCKETS} FINAL WHERE tenant = {tenant:String} AND width = {level:UInt16} AND ${where}`;
-  const levelRows = `
+  const levelRows = !(read.repairedWidths.has(level) || withRepairs)
+    ? levelSql
+    : `
     SELECT task, metric, variant, bucket, mask, max_version, rows, nans, total, low, high FROM (${levelSql}) WHERE rows = bitCount(mask)
     UNION ALL
     SELECT l.task AS task, l.metric AS metric, l.variant AS variant, l.bucket AS bucket, l.mask AS mask, l.max_version AS max_version,
