@@ -95,18 +95,6 @@ export class KafkaWatch {
   }
 }
 
-/** A repeatable random sequence (mulberry32): FAULT_SEED replays the moments of a run. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export function faultSeed(): number {
   const env = process.env['FAULT_SEED'];
   return env ? Number(env) : Math.floor(Math.random() * 2 ** 31);

@@ -11,7 +11,8 @@ import { startLoad, type LoadOptions, type LoadResult } from '../helpers/load';
 import { startPipeline, type Pipeline } from '../helpers/pipeline';
 import { startServiceProcess, type ServiceProcess } from '../helpers/service-process';
 import { SmallDisk } from './small-disk';
-import { assertExactlyOnce, faultSeed, firstAckAfter, KafkaWatch, longestGap, seededRandom, type FaultFigures, type Offsets } from './harness';
+import { seededRandom } from '../helpers/random';
+import { assertExactlyOnce, faultSeed, firstAckAfter, KafkaWatch, longestGap, type FaultFigures, type Offsets } from './harness';
 
 /** The load every scenario runs: two SDK-like clients, about 2,000 events/s between them on 2 cores. */
 const LOAD: LoadOptions = { clients: 2, tasks: 8, scalarsPerBatch: 50, logsPerBatch: 10, intervalMs: 50, retry: true };

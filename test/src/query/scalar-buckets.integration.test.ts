@@ -11,6 +11,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SCALAR_BUCKETS, SCALAR_BUCKETS_VIEW } from '@trackstream/clickhouse';
 import { startPipeline, type Pipeline } from '../helpers/pipeline';
+import { seededRandom } from '../helpers/random';
 import { assertSeries, expectedSeries, type Series } from './scalar-series';
 import { T0, api, scalar, type Api } from './support';
 
@@ -28,18 +29,6 @@ before(async () => {
 after(async () => {
   await p?.stop();
 });
-
-/** Deterministic random numbers (mulberry32), so a failure can be run again. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** What the store holds, point by point: per curve, iteration -> value (the last report wins). */
 class Reference {
@@ -127,7 +116,7 @@ async function setMerges(on: boolean): Promise<void> {
 }
 
 test('random curves stay exact through re-reports, late writes, growth, repairs and merges', async () => {
-  const rnd = random(20261204);
+  const rnd = seededRandom(20261204);
   const ref = new Reference();
   const task = 'task-random';
   const first: Array<ReturnType<typeof scalar>> = [];
