@@ -41,12 +41,6 @@ export interface BatchConsumerOptions {
   sessionTimeoutMs?: number;
   heartbeatIntervalMs?: number;
   maxBytesPerPartition?: number;
-  /**
-   * A fetch returns once the broker has this many bytes for it, or after fetchMaxWaitMs: under
-   * load, fewer and larger fetches (each costs the client and the broker a request). Default 1.
-   */
-  fetchMinBytes?: number;
-  fetchMaxWaitMs?: number;
 }
 
 /**
@@ -63,8 +57,6 @@ export function createBatchConsumer(kafka: Kafka, opts: BatchConsumerOptions): B
     heartbeatInterval: opts.heartbeatIntervalMs ?? 3000,
     maxBytesPerPartition: opts.maxBytesPerPartition ?? 16 * 1024 * 1024,
     maxBytes: 64 * 1024 * 1024,
-    minBytes: opts.fetchMinBytes ?? 1,
-    maxWaitTimeInMs: opts.fetchMaxWaitMs ?? 5000,
     allowAutoTopicCreation: false,
     retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 5000 },
   });

@@ -38,8 +38,6 @@ export function createWriter(deps: WriterDeps): Component {
     logger,
     sessionTimeoutMs: config.writerSessionTimeoutMs,
     heartbeatIntervalMs: Math.max(500, Math.floor(config.writerSessionTimeoutMs / 10)),
-    fetchMinBytes: config.writerFetchMinBytes,
-    fetchMaxWaitMs: config.writerFetchMaxWaitMs,
   });
   const loop = new ConsumerLoop({
     consumer,

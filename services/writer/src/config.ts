@@ -8,8 +8,6 @@ export const writerOwnConfigSpec = {
   writerBatchRows: field({ env: 'WRITER_BATCH_ROWS', type: 'integer', default: 50_000, minimum: 1, description: 'Flush when this many rows are buffered' }),
   writerBatchBytes: field({ env: 'WRITER_BATCH_BYTES', type: 'integer', default: 16 * 1024 * 1024, minimum: 1024, description: 'Flush when the buffered rows reach about this many bytes' }),
   writerBatchMs: field({ env: 'WRITER_BATCH_MS', type: 'integer', default: 1000, minimum: 10, description: 'Flush rows at the latest this long after the first was buffered' }),
-  writerFetchMinBytes: field({ env: 'WRITER_FETCH_MIN_BYTES', type: 'integer', default: 1, minimum: 1, description: 'A Kafka fetch waits for this many bytes (or WRITER_FETCH_MAX_WAIT_MS): larger, fewer fetches under load' }),
-  writerFetchMaxWaitMs: field({ env: 'WRITER_FETCH_MAX_WAIT_MS', type: 'integer', default: 5000, minimum: 10, maximum: 30_000, description: 'Longest a Kafka fetch waits for WRITER_FETCH_MIN_BYTES' }),
   writerRetryInitialMs: field({ env: 'WRITER_RETRY_INITIAL_MS', type: 'integer', default: 200, minimum: 10, description: 'First back-off after a failed insert (doubles up to the maximum)' }),
   clickhouseCluster: schemaConfigSpec.clickhouseCluster,
   writerRetryMaxMs: field({ env: 'WRITER_RETRY_MAX_MS', type: 'integer', default: 5000, minimum: 10, description: 'Longest back-off between insert attempts' }),
