@@ -23,7 +23,7 @@ function usage(): string {
     '  --tasks N  cluster: simulated SDK clients (default 200)',
     '  --rate R   cluster: events/s the cluster offers (default 104,000; full mode adds a phase at R/2; given twice: the two phases)',
     '  --variant name:KEY=V,...  gateway, cluster: also run the service(s) with these settings, side by side in the same run (repeatable;',
-    '             e.g. --variant fast: --variant general:GATEWAY_FAST_PATH=false)',
+    '             e.g. --variant base:GATEWAY_PRODUCE_LINGER_MS=-1 --variant new:)',
     '  BENCH_CPU_PROF_DIR=<dir>  child processes (gateway, writer, all-in-one) write V8 CPU profiles there',
   ].join('\n');
 }

@@ -1,6 +1,6 @@
 /**
  * `--variant name:KEY=VALUE,KEY=VALUE` (repeatable): the same benchmark run on processes started
- * with other settings, side by side in one run (e.g. `--variant general:GATEWAY_FAST_PATH=false`),
+ * with other settings, side by side in one run (e.g. `--variant base:GATEWAY_PRODUCE_LINGER_MS=-1`),
  * since figures of two runs on a shared machine differ by more than most changes.
  */
 
