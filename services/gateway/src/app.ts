@@ -50,7 +50,12 @@ export function createGateway(deps: GatewayDeps): GatewayComponent {
   const clickhouse = deps.clickhouse ?? clickhouseFromConfig(config);
   const topics = topicNames(config.kafkaTopicPrefix);
   const metrics = createGatewayMetrics(deps.registry);
-  const producer = createProducer(kafka, { logger, sendTimeoutMs: config.gatewayProduceTimeoutMs, compression: 'none' });
+  const producer = createProducer(kafka, {
+    logger,
+    sendTimeoutMs: config.gatewayProduceTimeoutMs,
+    compression: config.gatewayKafkaCompression === 'gzip' ? 'gzip' : 'none',
+    ...(config.gatewayProduceLingerMs >= 0 ? { lingerMs: config.gatewayProduceLingerMs } : {}),
+  });
   const publisher = new Publisher(producer, topics.events, config.gatewayMessageMaxBytes, metrics);
   // Beside a ClearML server: the lifecycle bridge (started with the journal) and the last-values forward.
   const apiserver = config.clearmlApiUrl ? createApiserver(config.clearmlApiUrl, config.clearmlApiTimeoutMs) : undefined;

@@ -1,20 +1,6 @@
 import { fieldsSizeBound, messageKey, packEvents, type Event } from '@trackstream/event-schema';
-import { ProduceUnavailableError, type MessageProducer, type OutgoingMessage } from '@trackstream/kafka';
+import { MAX_PRODUCE_BYTES, ProduceUnavailableError, recordBytes, type MessageProducer, type OutgoingMessage } from '@trackstream/kafka';
 import type { GatewayMetrics } from './metrics';
-
-/**
- * The most one produce request may carry: the brokers' `message.max.bytes` (16 MiB in every
- * deployment of this repo: deploy/local, docker-compose) bounds each partition's record batch,
- * and all of a request's messages for one partition form one batch. 64 KiB are left for the
- * batch's and its records' own framing.
- */
-export const MAX_PRODUCE_BYTES = 16 * 1024 * 1024 - 64 * 1024;
-/** Framing of one record in a batch (lengths, deltas, attributes), generously. */
-const RECORD_OVERHEAD = 64;
-
-function recordBytes(m: OutgoingMessage): number {
-  return m.value.length + Buffer.byteLength(m.key) + RECORD_OVERHEAD;
-}
 
 /**
  * An upper bound of an event's encoded size (fieldsSizeBound, and the message's envelope), so

@@ -88,11 +88,13 @@ const SUFFIX = new Map<EventTable, { suffix: Suffix; seq: boolean }>(
 
 /**
  * Rows of a v2 message without parsing its fields: each line gets tenant and task in front and
- * the receive time, version (and a log line's seq) after it, byte for byte. The layout was
- * checked (layoutV2); a field ClickHouse can't read fails the insert (see ConsumerLoop).
+ * the receive time, version (and a log line's seq) after it. The layout was checked (layoutV2);
+ * a field ClickHouse can't read fails the insert (see ConsumerLoop). A section's lines are read
+ * as one string and its rows written as one: per line, string concatenation costs a fraction of
+ * three Buffer copies (the message is UTF-8, checked by readTopicMessage, so this is lossless).
  */
 function spliceV2(value: Buffer, layout: V2Layout, offset: string): RowsToInsert[] {
-  const prefix = Buffer.from(`${tsvString(layout.tenant)}\t${tsvString(layout.task)}\t`, 'utf8');
+  const prefix = `${tsvString(layout.tenant)}\t${tsvString(layout.task)}\t`;
   const receivedAt = toCHDateTime64(layout.receivedAt);
   const version = versions(offset);
   const needsSeq = layout.sections.some((s) => s.lines.length > 0 && SUFFIX.get(s.table)?.seq === true);
@@ -103,17 +105,17 @@ function spliceV2(value: Buffer, layout: V2Layout, offset: string): RowsToInsert
     const n = lines.length / 2;
     if (n === 0) continue;
     const { suffix } = SUFFIX.get(table) as { suffix: Suffix };
-    // Line bytes, plus per line: the prefix and the suffix (64 bytes bound it beyond receivedAt).
-    const size = (lines[lines.length - 1] as number) - (lines[0] as number) + n * (prefix.length + receivedAt.length + 64);
-    const data = Buffer.allocUnsafe(size);
-    let o = 0;
-    for (let i = 0; i < lines.length; i += 2) {
-      o += prefix.copy(data, o);
-      o += value.copy(data, o, lines[i] as number, lines[i + 1] as number);
-      o += data.write(suffix(receivedAt, version(position), seqBase, i / 2), o, 'latin1');
+    // The section's lines, each ending in \n (layoutV2 found them one after the other).
+    const text = value.toString('utf8', lines[0] as number, (lines[lines.length - 1] as number) + 1);
+    let rows = '';
+    let from = 0;
+    for (let i = 0; i < n; i++) {
+      const end = text.indexOf('\n', from);
+      rows += prefix + text.slice(from, end) + suffix(receivedAt, version(position), seqBase, i);
+      from = end + 1;
       position++;
     }
-    out.push({ table, data: data.subarray(0, o), count: n });
+    out.push({ table, data: Buffer.from(rows, 'utf8'), count: n });
   }
   return out;
 }

@@ -21,7 +21,8 @@ import { closedLoop, type ClosedLoopResult } from './load';
 import { histogramBuckets } from './metrics-text';
 import { fixed, int, pct, progress } from './progress';
 import type { Table } from './report';
-import { pipelineConfig, pipelineEnv, serviceCpu, startService, uniqueId } from './services';
+import { pipelineConfig, pipelineEnv, serviceCpu, startService, uniqueId, type ServiceProcess } from './services';
+import { parseVariants } from './variants';
 import { bucketDelta, bucketQuantile, medianBy } from './stats';
 
 const BATCH_SIZES = [100, 1000];
@@ -46,6 +47,8 @@ interface Round {
 }
 
 interface SizeResult {
+  /** The gateway's settings (--variant), 'default' without any. */
+  variant: string;
   batchSize: number;
   bodyBytes: number;
   messageBytes: number;
@@ -64,12 +67,17 @@ export const gatewayBenchmark: Benchmark = {
     const env = pipelineEnv(stack, id);
     const config = pipelineConfig(env);
 
-    progress('starting the gateway process (no writer)');
-    const gateway = await startService('gateway', env);
-    defer(() => gateway.stop());
-    await gateway.healthy();
-    const http = new HttpClient(gateway.url, CONCURRENCY);
-    defer(() => http.close());
+    const variants = parseVariants(process.argv.slice(2));
+    const gateways: Array<{ name: string; process: ServiceProcess; http: HttpClient }> = [];
+    for (const v of variants) {
+      progress(`starting the gateway process (no writer)${v.name === 'default' ? '' : `, variant ${v.name}`}`);
+      const gateway = await startService('gateway', { ...env, ...v.env });
+      defer(() => gateway.stop());
+      await gateway.healthy();
+      const http = new HttpClient(gateway.url, CONCURRENCY);
+      defer(() => http.close());
+      gateways.push({ name: v.name, process: gateway, http });
+    }
 
     const kafka = createKafka({ brokers: parseBrokers(config.kafkaBrokers), clientId: 'bench-ceiling', logger: createLogger({ service: 'bench', level: 'warn' }) });
     const ceilingTopic = `${id}.ceiling`;
@@ -87,58 +95,64 @@ export const gatewayBenchmark: Benchmark = {
       const messages = batches.map((b) => gatewayMessages(b, Date.now()));
       const common = { concurrency: CONCURRENCY, warmupMs, durationMs, eventsPerOp: size };
 
-      const rounds: Round[] = [];
+      const rounds = new Map<string, Round[]>(gateways.map((g) => [g.name, []]));
       for (let k = 1; k <= (quick ? 1 : ROUNDS); k++) {
-        const gw = await closedLoop({
-          ...common,
-          label: `gateway, batches of ${size}, round ${k}`,
-          async sample() {
-            const g = await serviceCpu(gateway);
-            return { cpuSeconds: { [GATEWAY]: g.cpuSeconds, 'load generator': ownCpuSeconds(), ...(await stackCpuSeconds(stack)) }, metrics: g.metrics };
-          },
-          async op(seq) {
-            const reply = await http.post('/events.add_batch', bodies[seq % RING] as Buffer, 'application/json-lines');
-            const added = reply.status === 200 ? (JSON.parse(reply.body) as { data: { added: number } }).data.added : -1;
-            if (added !== size) throw new Error(`events.add_batch answered ${reply.status}: ${reply.body.slice(0, 300)}`);
-          },
-        });
-        const ceiling = await closedLoop({
-          ...common,
-          label: `kafkajs ceiling, batches of ${size}, round ${k}`,
-          sample: async () => ({ cpuSeconds: { [PRODUCER]: ownCpuSeconds(), ...(await stackCpuSeconds(stack)) } }),
-          async op(seq) {
-            await producer.send({ topic: ceilingTopic, acks: -1, compression: CompressionTypes.None, messages: messages[seq % RING] ?? [] });
-          },
-        });
-        const ack = bucketDelta(
-          histogramBuckets(gw.samples[1].metrics ?? '', 'gateway_produce_duration_seconds'),
-          histogramBuckets(gw.samples[0].metrics ?? '', 'gateway_produce_duration_seconds'),
-        );
-        const { samples: _g, ...gwFigures } = gw;
-        const { samples: _c, ...ceilingFigures } = ceiling;
-        rounds.push({
-          gateway: { ...gwFigures, kafkaAckMs: { p50: bucketQuantile(ack, 0.5) * 1000, p99: bucketQuantile(ack, 0.99) * 1000 } },
-          ceiling: ceilingFigures,
-          ratio: gw.eventsPerSec / ceiling.eventsPerSec,
-        });
-        progress(`batches of ${size}, round ${k}: gateway / ceiling = ${pct(gw.eventsPerSec / ceiling.eventsPerSec)}`);
+        for (const { name, process: gateway, http } of gateways) {
+          const gw = await closedLoop({
+            ...common,
+            label: `gateway${name === 'default' ? '' : ` (${name})`}, batches of ${size}, round ${k}`,
+            async sample() {
+              const g = await serviceCpu(gateway);
+              return { cpuSeconds: { [GATEWAY]: g.cpuSeconds, 'load generator': ownCpuSeconds(), ...(await stackCpuSeconds(stack)) }, metrics: g.metrics };
+            },
+            async op(seq) {
+              const reply = await http.post('/events.add_batch', bodies[seq % RING] as Buffer, 'application/json-lines');
+              const added = reply.status === 200 ? (JSON.parse(reply.body) as { data: { added: number } }).data.added : -1;
+              if (added !== size) throw new Error(`events.add_batch answered ${reply.status}: ${reply.body.slice(0, 300)}`);
+            },
+          });
+          const ceiling = await closedLoop({
+            ...common,
+            label: `kafkajs ceiling, batches of ${size}, round ${k}`,
+            sample: async () => ({ cpuSeconds: { [PRODUCER]: ownCpuSeconds(), ...(await stackCpuSeconds(stack)) } }),
+            async op(seq) {
+              await producer.send({ topic: ceilingTopic, acks: -1, compression: CompressionTypes.None, messages: messages[seq % RING] ?? [] });
+            },
+          });
+          const ack = bucketDelta(
+            histogramBuckets(gw.samples[1].metrics ?? '', 'gateway_produce_duration_seconds'),
+            histogramBuckets(gw.samples[0].metrics ?? '', 'gateway_produce_duration_seconds'),
+          );
+          const { samples: _g, ...gwFigures } = gw;
+          const { samples: _c, ...ceilingFigures } = ceiling;
+          rounds.get(name)?.push({
+            gateway: { ...gwFigures, kafkaAckMs: { p50: bucketQuantile(ack, 0.5) * 1000, p99: bucketQuantile(ack, 0.99) * 1000 } },
+            ceiling: ceilingFigures,
+            ratio: gw.eventsPerSec / ceiling.eventsPerSec,
+          });
+          progress(`batches of ${size}, round ${k}${name === 'default' ? '' : ` (${name})`}: gateway / ceiling = ${pct(gw.eventsPerSec / ceiling.eventsPerSec)}, gateway CPU ${fixed(gw.cpuMsPer1000Events[GATEWAY] ?? NaN)} ms / 1k events`);
+        }
       }
-      results.push({
-        batchSize: size,
-        bodyBytes: mean(bodies.map((b) => b.length)),
-        messageBytes: mean(messages.flat().map((m) => m.value.length)),
-        rounds,
-        median: medianBy(rounds, (r) => r.ratio),
-      });
+      for (const [variant, rs] of rounds) {
+        results.push({
+          variant,
+          batchSize: size,
+          bodyBytes: mean(bodies.map((b) => b.length)),
+          messageBytes: mean(messages.flat().map((m) => m.value.length)),
+          rounds: rs,
+          median: medianBy(rs, (r) => r.ratio),
+        });
+      }
     }
 
     return {
-      params: { concurrency: CONCURRENCY, warmupMs, durationMs, rounds: quick ? 1 : ROUNDS, tasks: TASKS, distinctBodies: RING, partitions: config.kafkaEventsPartitions, targetRatio: TARGET_RATIO },
+      params: { variants, concurrency: CONCURRENCY, warmupMs, durationMs, rounds: quick ? 1 : ROUNDS, tasks: TASKS, distinctBodies: RING, partitions: config.kafkaEventsPartitions, targetRatio: TARGET_RATIO },
       results: { bySize: results },
       tables: [throughputTable(results), latencyTable(results), cpuTable(results)],
       notes: [
         `${CONCURRENCY} closed-loop clients (HTTP keep-alive), warm-up ${warmupMs / 1000} s, measured ${durationMs / 1000} s; one task per request, ${TASKS} tasks in turn.`,
         `Gateway and ceiling run in turn, ${quick ? 1 : ROUNDS} time(s) per batch size; the tables show the round of the median ratio.`,
+        ...(variants.length > 1 ? [`Variants (each its own gateway process, run in turn within every round): ${variants.map((v) => `${v.name} = ${JSON.stringify(v.env)}`).join('; ')}.`] : []),
         'Gateway: its own process, no writer; CPU = its process.cpuUsage() (process_cpu_seconds_total) over the window. Ceiling: kafkajs in the bench process, acks=-1, the same messages and keys; CPU = the bench process.',
         "Kafka ack = the gateway's gateway_produce_duration_seconds histogram (bucket-interpolated).",
       ],
@@ -153,8 +167,9 @@ function mean(xs: readonly number[]): number {
 function throughputTable(rs: readonly SizeResult[]): Table {
   return {
     title: 'Throughput: gateway (events.add_batch) vs kafkajs ceiling',
-    columns: ['batch', 'gateway events/s', 'gateway req/s', 'ceiling events/s', 'gateway / ceiling', 'ratio by round', `target >= ${pct(TARGET_RATIO)}`, 'gateway CPU ms / 1k events', 'ceiling CPU ms / 1k events', 'errors'],
-    rows: rs.map(({ batchSize, rounds, median: m }) => [
+    columns: ['variant', 'batch', 'gateway events/s', 'gateway req/s', 'ceiling events/s', 'gateway / ceiling', 'ratio by round', `target >= ${pct(TARGET_RATIO)}`, 'gateway CPU ms / 1k events', 'ceiling CPU ms / 1k events', 'errors'],
+    rows: rs.map(({ variant, batchSize, rounds, median: m }) => [
+      variant,
       batchSize,
       int(m.gateway.eventsPerSec),
       int(m.gateway.opsPerSec),
@@ -172,8 +187,9 @@ function throughputTable(rs: readonly SizeResult[]): Table {
 function latencyTable(rs: readonly SizeResult[]): Table {
   return {
     title: 'Latency per request (ms)',
-    columns: ['batch', 'body bytes', 'message bytes', 'gateway p50', 'gateway p99', 'of which Kafka ack p50', 'Kafka ack p99', 'ceiling p50', 'ceiling p99'],
-    rows: rs.map(({ batchSize, bodyBytes, messageBytes, median: m }) => [
+    columns: ['variant', 'batch', 'body bytes', 'message bytes', 'gateway p50', 'gateway p99', 'of which Kafka ack p50', 'Kafka ack p99', 'ceiling p50', 'ceiling p99'],
+    rows: rs.map(({ variant, batchSize, bodyBytes, messageBytes, median: m }) => [
+      variant,
       batchSize,
       int(bodyBytes),
       int(messageBytes),
@@ -189,13 +205,13 @@ function latencyTable(rs: readonly SizeResult[]): Table {
 
 /** Where the CPU went in each run: per 1,000 events, and cores kept busy, by process. */
 function cpuTable(rs: readonly SizeResult[]): Table {
-  const row = (batch: number, run: string, r: Figures): Array<string | number> => {
+  const row = (variant: string, batch: number, run: string, r: Figures): Array<string | number> => {
     const total = Object.values(r.coresBusy).reduce((s, c) => s + c, 0);
-    return [batch, run, describeCpu(r.cpuMsPer1000Events), describeCpu(r.coresBusy, 2), fixed(total, 2)];
+    return [variant, batch, run, describeCpu(r.cpuMsPer1000Events), describeCpu(r.coresBusy, 2), fixed(total, 2)];
   };
   return {
     title: 'CPU by process',
-    columns: ['batch', 'run', 'CPU ms / 1k events', 'cores busy', 'cores busy, total'],
-    rows: rs.flatMap((r) => [row(r.batchSize, 'gateway', r.median.gateway), row(r.batchSize, 'ceiling', r.median.ceiling)]),
+    columns: ['variant', 'batch', 'run', 'CPU ms / 1k events', 'cores busy', 'cores busy, total'],
+    rows: rs.flatMap((r) => [row(r.variant, r.batchSize, 'gateway', r.median.gateway), row(r.variant, r.batchSize, 'ceiling', r.median.ceiling)]),
   };
 }

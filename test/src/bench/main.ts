@@ -6,6 +6,7 @@
 import { clusterBenchmark, parseClusterArgs } from './cluster';
 import { gatewayBenchmark } from './gateway';
 import { runBenchmark, type Benchmark } from './harness';
+import { parseVariants } from './variants';
 import { queryBenchmark } from './query';
 import { writerBenchmark } from './writer';
 
@@ -14,19 +15,21 @@ const DEFAULT = clusterBenchmark;
 
 function usage(): string {
   return [
-    'usage: npm run bench [-- <name>] [--quick] [--tasks N] [--rate R [--rate R2]]',
+    'usage: npm run bench [-- <name>] [--quick] [--tasks N] [--rate R [--rate R2]] [--variant name:KEY=V,... ...]',
     '',
     ...BENCHMARKS.map((b) => `  ${b.name.padEnd(10)} ${b.description}${b === DEFAULT ? ' (the default)' : ''}`),
     '',
     '  --quick    shorter runs and fewer events (to check that it works; numbers are noisier)',
     '  --tasks N  cluster: simulated SDK clients (default 200)',
     '  --rate R   cluster: events/s the cluster offers (default 104,000; full mode adds a phase at R/2; given twice: the two phases)',
+    '  --variant name:KEY=V,...  gateway, cluster: also run the service(s) with these settings, side by side in the same run (repeatable;',
+    '             e.g. --variant base:GATEWAY_PRODUCE_LINGER_MS=-1 --variant new:)',
     '  BENCH_CPU_PROF_DIR=<dir>  child processes (gateway, writer, all-in-one) write V8 CPU profiles there',
   ].join('\n');
 }
 
 const args = process.argv.slice(2);
-const VALUE_FLAGS = ['--tasks', '--rate'];
+const VALUE_FLAGS = ['--tasks', '--rate', '--variant'];
 const names: string[] = [];
 const unknownFlags: string[] = [];
 for (let i = 0; i < args.length; i++) {
@@ -40,6 +43,7 @@ const bench = names.length === 0 ? DEFAULT : BENCHMARKS.find((b) => b.name === n
 let badArgs = false;
 try {
   parseClusterArgs(args, args.includes('--quick'));
+  parseVariants(args);
 } catch (e) {
   console.error(String(e));
   badArgs = true;
