@@ -136,10 +136,11 @@ export function kafkaComponent(o: KafkaOptions): Component {
   /** KRaft storage must be formatted once with a cluster id before the first start. */
   async function formatStorage(): Promise<void> {
     if (existsSync(join(logDirs, 'meta.properties'))) return;
-    // A Kafka Uuid is 16 random bytes in unpadded base64url.
+    // A Kafka Uuid is 16 random bytes in unpadded base64url. It may start with '-', which the
+    // tool's argument parser would take for an option unless it is joined to its name.
     const clusterId = randomBytes(16).toString('base64url');
     o.log(`Kafka: formatting KRaft storage in ${logDirs}`);
-    await runCommand(java(), javaArgs('kafka.tools.StorageTool', ['format', '-t', clusterId, '-c', props]));
+    await runCommand(java(), javaArgs('kafka.tools.StorageTool', ['format', `--cluster-id=${clusterId}`, '--config', props]));
   }
 
   return {
