@@ -96,7 +96,7 @@ interface Read {
  * never be averaged away); y_min/y_max are the extremes of the bucket's other values, so a spike
  * next to the NaN still shows, and NaN when every value is NaN.
  *
- * Iteration charts whose width has a bucket table (16 to 256, and wider ones regrouped from 256)
+ * Iteration charts of widths the buckets hold (16 to 256, and wider ones regrouped from 256)
  * read the buckets, not the points; dirty buckets (re-reports, replays) are repaired from the points
  * first. Narrower widths, timestamp keys and curves with a Summary value read the points with
  * FINAL. The answer never depends on which way a curve took. Every statement runs before the
@@ -316,14 +316,14 @@ async function readExact(deps: RouteDeps, read: Read, curves: readonly Curve[]):
   return readPlanned(deps, read, stats, true);
 }
 
-/** A bucket table row that is dirty (rows ≠ the distinct iterations its mask holds): its bucket, rows, mask and newest version. */
+/** A bucket row that is dirty (rows ≠ the distinct iterations its mask holds): its bucket, rows, mask and newest version. */
 type DirtyBucket = [bucket: string, rows: string, mask: string, maxVersion: string];
 
 interface LevelText extends CheckedText {
   dirty: DirtyBucket[];
 }
 
-/** The bucket table a width reads: the widest at or below it. */
+/** The bucket width a chart width reads: the widest at or below it. */
 function levelFor(width: bigint): ScalarBucketWidth {
   let level: ScalarBucketWidth = SCALAR_BUCKET_WIDTHS[0];
   for (const w of SCALAR_BUCKET_WIDTHS) if (BigInt(w) <= width) level = w;
@@ -331,7 +331,7 @@ function levelFor(width: bigint): ScalarBucketWidth {
 }
 
 /**
- * Buckets of `width` from the bucket table of the widest level at or below it (wider widths group
+ * Buckets of `width` from the buckets of the widest level at or below it (wider widths group
  * its buckets). A level bucket with a valid repair takes the repair's figures; one without (dirty)
  * gets one computed from the points, and its curves are read again. A curve still dirty after that
  * (a row arrived in between) or whose exact count is below `samples` is read from the points.
