@@ -54,10 +54,10 @@ export function chainChunks(head: string, body: AsyncIterable<string>, tail: () 
  * gives. A failure after the first chunk can only cut the response short (the client sees a
  * truncated body, never a clean end), so whatever can fail before the data should run before this.
  */
-export function streamedEnvelope(ctx: RequestContext, data: AsyncIterable<string>): RawResponse {
+export function streamedEnvelope(ctx: RequestContext, data: AsyncIterable<string>, opts: { numeric?: boolean } = {}): RawResponse {
   const { meta } = successEnvelope(
     { id: ctx.requestId, trx: ctx.trx, endpoint: { name: ctx.endpoint, requested_version: ctx.requestedVersion, actual_version: ctx.actualVersion } },
     null,
   );
-  return rawResponse({ contentType: 'application/json; charset=utf-8', stream: chainChunks(`{"meta":${stringifyJson(meta)},"data":`, data, () => '}') });
+  return rawResponse({ contentType: 'application/json; charset=utf-8', stream: chainChunks(`{"meta":${stringifyJson(meta)},"data":`, data, () => '}'), ...opts });
 }

@@ -3,7 +3,7 @@ import { SCALAR_BUCKET_REPAIRS, SCALAR_BUCKET_WIDTHS, SCALAR_BUCKETS, type Scala
 import { Counter, type Registry } from '@trackstream/metrics';
 import type { RouteDeps } from './deps';
 import { byteOrder } from './events';
-import { chunkJoin, ColumnsWriter, isoTimeToken, valueToken } from './json-columns';
+import { chunkJoin, ColumnsWriter, isoTimeToken, valueToken, valueTokens } from './json-columns';
 import { NO_METRIC_FILTER, type MetricFilter } from './metric-filter';
 import { answerId } from './requests';
 
@@ -214,9 +214,9 @@ function xToken(key: ScalarKey, x: string): string {
 function curveColumns(key: ScalarKey): string {
   return `arraySum(arrayMap(e -> e.3, b)) AS n,
     arrayStringConcat(arrayMap(e -> ${xToken(key, 'e.1')}, b), ',') AS x,
-    arrayStringConcat(arrayMap(e -> ${valueToken('if(e.4 > 0, nan, e.5 / e.2)')}, b), ',') AS y,
-    arrayStringConcat(arrayMap(e -> ${valueToken('if(e.2 = e.4, nan, e.6)')}, b), ',') AS y_min,
-    arrayStringConcat(arrayMap(e -> ${valueToken('if(e.2 = e.4, nan, e.7)')}, b), ',') AS y_max`;
+    ${valueTokens('b', 'if(e.4 > 0, nan, e.5 / e.2)')} AS y,
+    ${valueTokens('b', 'if(e.2 = e.4, nan, e.6)')} AS y_min,
+    ${valueTokens('b', 'if(e.2 = e.4, nan, e.7)')} AS y_max`;
 }
 
 /** Every point of curves known to have fewer than `samples`: x = the key, y = y_min = y_max = the value. */
@@ -229,7 +229,7 @@ async function readEveryPoint(deps: RouteDeps, read: Read, curves: readonly Curv
     `SELECT task, metric, variant, length(pts) AS n, [] AS dirty,
             arraySort(groupArray((k, iter, value))) AS pts,
             arrayStringConcat(arrayMap(p -> ${xToken(read.key, 'p.1')}, pts), ',') AS x,
-            arrayStringConcat(arrayMap(p -> ${valueToken('p.3')}, pts), ',') AS y, y AS y_min, y AS y_max
+            ${valueTokens('pts', 'e.3')} AS y, y AS y_min, y AS y_max
      FROM (${points(histogramKey(read.key), curvesIn('c', curves, params))}) GROUP BY task, metric, variant`,
     params,
   );

@@ -115,6 +115,16 @@ export function valueToken(x: string): string {
   return `multiIf(isNaN(${x}), 'NaN', isInfinite(${x}), if(${x} > 0, 'Infinity', '-Infinity'), toString(${x}))`;
 }
 
+/**
+ * SQL: `f(e)` for each element `e` of `array`, as comma-separated JSON tokens (Python's NaN and
+ * Infinity for the non-finite values). One toString per element, then three passes over the text:
+ * ClickHouse writes non-finite floats as nan, -nan, inf and -inf, and no finite number's text
+ * holds those letters. Cheaper than `valueToken` per element for long arrays.
+ */
+export function valueTokens(array: string, f: string): string {
+  return `replaceAll(replaceAll(replaceAll(arrayStringConcat(arrayMap(e -> toString(${f}), ${array}), ','), '-nan', 'NaN'), 'nan', 'NaN'), 'inf', 'Infinity')`;
+}
+
 /** SQL: epoch milliseconds as the JSON string of their UTC ISO time (`"2024-01-01T00:00:00.000Z"`, as JavaScript's toISOString). */
 export function isoTimeToken(ms: string): string {
   return `concat('"', replaceOne(toString(fromUnixTimestamp64Milli(toInt64(${ms}), 'UTC')), ' ', 'T'), 'Z"')`;

@@ -25,7 +25,7 @@ export function multiTaskScalarMetricsIterHistogramEndpoint(deps: RouteDeps) {
       body.samples === 0
         ? await streamEveryPoint(deps, ctx, tasks, body.key, 'task', filter)
         : await scalarHistogramMembers(deps, ctx, tasks, body.samples, body.key, 'task', filter);
-    return streamedEnvelope(ctx, chainChunks('{"metrics":{', members, () => '}}'));
+    return streamedEnvelope(ctx, chainChunks('{"metrics":{', members, () => '}}'), { numeric: true });
   }
   // A field the version does not define is ignored, never read unchecked.
   const withoutMetrics = (ctx: RequestContext, body: Body) => answer(ctx, { ...body, metrics: undefined });

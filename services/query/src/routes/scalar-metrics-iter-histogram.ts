@@ -25,7 +25,7 @@ export function scalarMetricsIterHistogramEndpoint(deps: RouteDeps) {
       body.samples === 0
         ? await streamEveryPoint(deps, ctx, [task], body.key, 'variant', filter)
         : await scalarHistogramMembers(deps, ctx, [task], body.samples, body.key, 'variant', filter);
-    return streamedEnvelope(ctx, chainChunks('{', members, () => '}'));
+    return streamedEnvelope(ctx, chainChunks('{', members, () => '}'), { numeric: true });
   }
   const current = (version: string) => ({
     version,
