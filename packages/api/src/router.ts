@@ -108,9 +108,16 @@ export function schemaError(errors: readonly ErrorObject[] | null | undefined): 
 }
 
 function sendEnvelope(res: Response, status: number, envelope: Envelope): void {
-  const body = stringifyJson(envelope);
+  sendJson(res, status, stringifyJson(envelope));
+}
+
+function sendJson(res: Response, status: number, body: string | Buffer, encoding?: 'gzip'): void {
   res.statusCode = status;
   res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  if (encoding) {
+    res.setHeader('Content-Encoding', encoding);
+    res.setHeader('Vary', 'Accept-Encoding');
+  }
   res.setHeader('Content-Length', Buffer.byteLength(body));
   res.end(body);
 }
@@ -138,18 +145,8 @@ export function acceptsGzip(header: string | string[] | undefined): boolean {
 /** A success envelope, gzipped (off the event loop) when the client takes it and it is large. */
 async function sendSuccess(res: Response, envelope: Envelope): Promise<void> {
   const body = stringifyJson(envelope);
-  res.statusCode = 200;
-  res.setHeader('Content-Type', 'application/json; charset=utf-8');
-  if (body.length < GZIP_MIN_BYTES || !acceptsGzip(res.req.headers['accept-encoding'])) {
-    res.setHeader('Content-Length', Buffer.byteLength(body));
-    res.end(body);
-    return;
-  }
-  const zipped = await gzipAsync(body, GZIP_OPTIONS);
-  res.setHeader('Content-Encoding', 'gzip');
-  res.setHeader('Vary', 'Accept-Encoding');
-  res.setHeader('Content-Length', zipped.length);
-  res.end(zipped);
+  if (body.length < GZIP_MIN_BYTES || !acceptsGzip(res.req.headers['accept-encoding'])) sendJson(res, 200, body);
+  else sendJson(res, 200, await gzipAsync(body, GZIP_OPTIONS), 'gzip');
 }
 
 /**

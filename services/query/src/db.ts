@@ -76,30 +76,23 @@ export function createDb(client: ClickHouseClient, registry: Registry, streamCli
     }
   }
 
+  /** A whole result read by `read`, timed until it is read. */
+  async function whole<R>(ctx: RequestContext, query: string, params: Record<string, unknown>, format: 'JSONEachRow' | 'TabSeparatedRaw', read: (rs: Result) => Promise<R>): Promise<R> {
+    const end = clickhouseDuration.startTimer({ endpoint: ctx.endpoint });
+    const rs = await run(ctx, query, params, client, format);
+    try {
+      const result = await read(rs);
+      end();
+      return result;
+    } catch (e) {
+      throw classify(e, ctx.signal);
+    }
+  }
+
   return {
-    async rows<T>(ctx: RequestContext, query: string, params: Record<string, unknown> = {}) {
-      const end = clickhouseDuration.startTimer({ endpoint: ctx.endpoint });
-      const rs = await run(ctx, query, params);
-      try {
-        // JSONEachRow: an array of rows (the result type covers every format).
-        const rows = (await rs.json<T>()) as T[];
-        end();
-        return rows;
-      } catch (e) {
-        throw classify(e, ctx.signal);
-      }
-    },
-    async text(ctx: RequestContext, query: string, params: Record<string, unknown>, format: 'TabSeparatedRaw') {
-      const end = clickhouseDuration.startTimer({ endpoint: ctx.endpoint });
-      const rs = await run(ctx, query, params, client, format);
-      try {
-        const text = await rs.text();
-        end();
-        return text;
-      } catch (e) {
-        throw classify(e, ctx.signal);
-      }
-    },
+    // JSONEachRow: an array of rows (the result type covers every format).
+    rows: <T>(ctx: RequestContext, query: string, params: Record<string, unknown> = {}) => whole(ctx, query, params, 'JSONEachRow', async (rs) => (await rs.json<T>()) as T[]),
+    text: (ctx: RequestContext, query: string, params: Record<string, unknown>, format: 'TabSeparatedRaw') => whole(ctx, query, params, format, (rs) => rs.text()),
     async command(ctx: RequestContext, query: string, params: Record<string, unknown> = {}) {
       try {
         await client.command({ query, query_params: { ...params, tenant: ctx.tenant }, abort_signal: ctx.signal, use_multipart_params_auto: true });

@@ -114,7 +114,10 @@ export async function scalarHistogramMembers(
 ): Promise<AsyncIterableIterator<string>> {
   const [stats, repaired] = await Promise.all([
     deps.db.rows<CurveStats>(ctx, statsSql(filter), { tasks, ...filter.params }),
-    deps.db.rows<{ width: number }>(ctx, `SELECT DISTINCT width FROM ${SCALAR_BUCKET_REPAIRS} WHERE tenant = {tenant:String} AND task IN {tasks:Array(String)}`, { tasks }),
+    // Only iteration charts read buckets.
+    histogramKey(key) !== 'iter'
+      ? []
+      : deps.db.rows<{ width: number }>(ctx, `SELECT DISTINCT width FROM ${SCALAR_BUCKET_REPAIRS} WHERE tenant = {tenant:String} AND task IN {tasks:Array(String)}`, { tasks }),
   ]);
   const read: Read = { ctx, tasks, samples, key, filter, repairedWidths: new Set(repaired.map((r) => Number(r.width))) };
   const curves = await readPlanned(deps, read, stats, false);
@@ -201,6 +204,10 @@ function points(key: HistogramKey, where: string): string {
     WHERE tenant = {tenant:String} AND ${where} AND iter != ${SUMMARY_ITERATION}`;
 }
 
+/** SQL aggregates of a bucket's points: NaN count, and sum and extremes of the values that are not NaN (as the buckets' view keeps them). */
+const POINT_FIGURES = `countIf(isNaN(value)) AS nans, sum(if(isNaN(value), 0, value)) AS total,
+  min(if(isNaN(value), inf, value)) AS low, max(if(isNaN(value), -inf, value)) AS high`;
+
 /** SQL: an x value (an Int64 key) as its JSON token. */
 function xToken(key: ScalarKey, x: string): string {
   return key === 'iso_time' ? isoTimeToken(x) : `toString(${x})`;
@@ -262,11 +269,6 @@ async function curveRows(deps: RouteDeps, read: Read, statement: string, params:
   return rows;
 }
 
-interface CheckedText extends CurveText {
-  /** Exact number of points. */
-  n: string;
-}
-
 /**
  * Buckets of `width` computed from the points. A curve whose exact count is below `samples` (the
  * projection counted rows not merged yet) is read again from exact figures, unless `exactStats`.
@@ -280,8 +282,7 @@ async function readPointBuckets(deps: RouteDeps, read: Read, width: bigint, curv
      FROM (
        SELECT task, metric, variant, arraySort(groupArray((x, c, c, nans, total, low, high))) AS b
        FROM (
-         SELECT task, metric, variant, bitShiftRight(k, {shift:UInt8}) * {width:Int64} AS x, count() AS c, countIf(isNaN(value)) AS nans,
-                sum(if(isNaN(value), 0, value)) AS total, min(if(isNaN(value), inf, value)) AS low, max(if(isNaN(value), -inf, value)) AS high
+         SELECT task, metric, variant, bitShiftRight(k, {shift:UInt8}) * {width:Int64} AS x, count() AS c, ${POINT_FIGURES}
          FROM (${points(histogramKey(read.key), selection(read, curves, allCurves, params))})
          GROUP BY task, metric, variant, x
        )
@@ -319,7 +320,9 @@ async function readExact(deps: RouteDeps, read: Read, curves: readonly Curve[]):
 /** A bucket row that is dirty (rows ≠ the distinct iterations its mask holds): its bucket, rows, mask and newest version. */
 type DirtyBucket = [bucket: string, rows: string, mask: string, maxVersion: string];
 
-interface LevelText extends CheckedText {
+/** A curve as a statement returns it: its text, its exact number of points, its dirty buckets (bucket reads only). */
+interface LevelText extends CurveText {
+  n: string;
   dirty: DirtyBucket[];
 }
 
@@ -469,8 +472,7 @@ async function repair(deps: RouteDeps, read: Read, level: ScalarBucketWidth, cur
      FROM (
        SELECT tenant, task, metric, variant, bitShiftRight(iter, {shift:UInt8}) AS bucket,
               groupBitOr(bitShiftLeft(toUInt256(1), toUInt8(bitAnd(iter, {offsets:Int64})))) AS mask, max(version) AS max_version,
-              countIf(isNaN(value)) AS nans, sum(if(isNaN(value), 0, value)) AS total,
-              min(if(isNaN(value), inf, value)) AS low, max(if(isNaN(value), -inf, value)) AS high, max(received_at) AS received_at
+              ${POINT_FIGURES}, max(received_at) AS received_at
        FROM scalars FINAL WHERE tenant = {tenant:String} AND (${iterRanges.join(' OR ')})
        GROUP BY tenant, task, metric, variant, bucket
      ) AS p
