@@ -85,7 +85,7 @@ export {
   type EventsEndpointVersion,
   type JsonSchema,
 } from './endpoint';
-export { chainChunks, streamedEnvelope } from './stream';
+export { chainChunks, streamedEnvelope, type Chunk } from './stream';
 export { httpMetrics, UNKNOWN_ENDPOINT_LABEL, type HttpMetrics } from './http-metrics';
 export { createApiRouter, servedEndpoints, schemaError, sendError, DEFAULT_REQUEST_TIMEOUT_MS, type ApiRouterOptions } from './router';
 export { authConfigSpec, authFromConfig, SERVER_VERSION, type AuthConfig } from './auth-config';

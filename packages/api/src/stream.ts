@@ -2,19 +2,22 @@ import { rawResponse, type RawResponse, type RequestContext } from './endpoint';
 import { successEnvelope } from './envelope';
 import { stringifyJson } from './json';
 
+/** A piece of a streamed response: text, or bytes already encoded as UTF-8. */
+export type Chunk = string | Uint8Array;
+
 /**
  * `head`, then every chunk of `body`, then what `tail()` gives once `body` is done: one stream of
  * text chunks. Ending it early (`return()`, even before the first `next()`) ends `body` too,
  * which closes whatever `body` reads from (a ClickHouse response).
  */
-export function chainChunks(head: string, body: AsyncIterable<string>, tail: () => string | Promise<string>): AsyncIterableIterator<string> {
-  let inner: AsyncIterator<string> | undefined;
+export function chainChunks<C extends Chunk = string>(head: string, body: AsyncIterable<C>, tail: () => string | Promise<string>): AsyncIterableIterator<C | string> {
+  let inner: AsyncIterator<C> | undefined;
   let stage: 'head' | 'body' | 'done' = 'head';
   const finish = async (): Promise<void> => {
     stage = 'done';
     await inner?.return?.();
   };
-  const iterator: AsyncIterableIterator<string> = {
+  const iterator: AsyncIterableIterator<C | string> = {
     [Symbol.asyncIterator]: () => iterator,
     async next() {
       if (stage === 'head') {
@@ -23,9 +26,9 @@ export function chainChunks(head: string, body: AsyncIterable<string>, tail: () 
         return { done: false, value: head };
       }
       if (stage === 'body') {
-        let step: IteratorResult<string>;
+        let step: IteratorResult<C>;
         try {
-          step = await (inner as AsyncIterator<string>).next();
+          step = await (inner as AsyncIterator<C>).next();
         } catch (e) {
           stage = 'done';
           throw e;
@@ -54,7 +57,7 @@ export function chainChunks(head: string, body: AsyncIterable<string>, tail: () 
  * gives. A failure after the first chunk can only cut the response short (the client sees a
  * truncated body, never a clean end), so whatever can fail before the data should run before this.
  */
-export function streamedEnvelope(ctx: RequestContext, data: AsyncIterable<string>, opts: { numeric?: boolean } = {}): RawResponse {
+export function streamedEnvelope(ctx: RequestContext, data: AsyncIterable<Chunk>, opts: { numeric?: boolean } = {}): RawResponse {
   const { meta } = successEnvelope(
     { id: ctx.requestId, trx: ctx.trx, endpoint: { name: ctx.endpoint, requested_version: ctx.requestedVersion, actual_version: ctx.actualVersion } },
     null,

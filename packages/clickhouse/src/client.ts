@@ -1,4 +1,4 @@
-import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
+import { ClickHouseLogLevel, createClient, EXCEPTION_TAG_HEADER_NAME, extractErrorAtTheEndOfChunk, type ClickHouseClient } from '@clickhouse/client';
 
 export interface ClickHouseSettings {
   url: string;
@@ -35,6 +35,22 @@ export function createClickHouse(s: ClickHouseSettings): ClickHouseClient {
 export function assertIdentifier(name: string): string {
   if (!/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(name)) throw new Error(`not a plain ClickHouse identifier: ${JSON.stringify(name)}`);
   return name;
+}
+
+/** How a response body ends when its statement failed after the first rows were sent (ClickHouse 25.11 on, and the chDB front). */
+const EXCEPTION_END = Buffer.from('__exception__\r\n');
+
+/**
+ * Reads a raw result (`exec`) whole: the bytes of its body, or the statement's error when it
+ * failed mid-stream (the body then ends with ClickHouse's exception block).
+ */
+export async function readRawBody(res: { stream: NodeJS.ReadableStream; response_headers: Record<string, unknown> }): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of res.stream as AsyncIterable<Buffer>) chunks.push(chunk);
+  const body = Buffer.concat(chunks);
+  const tag = res.response_headers[EXCEPTION_TAG_HEADER_NAME];
+  if (typeof tag === 'string' && body.subarray(-EXCEPTION_END.length).equals(EXCEPTION_END)) throw extractErrorAtTheEndOfChunk(body, tag);
+  return body;
 }
 
 export type { ClickHouseClient } from '@clickhouse/client';

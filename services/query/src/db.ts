@@ -1,5 +1,5 @@
 import { unavailable, type RequestContext } from '@trackstream/api';
-import { classifyClickHouseError, type ClickHouseClient } from '@trackstream/clickhouse';
+import { classifyClickHouseError, readRawBody, type ClickHouseClient } from '@trackstream/clickhouse';
 import { Counter, Histogram, LATENCY_BUCKETS, type Registry } from '@trackstream/metrics';
 
 /**
@@ -16,8 +16,11 @@ export interface Db {
    * iteration early (`return()`, even before the first `next()`) closes the ClickHouse response.
    */
   stream<T, R>(ctx: RequestContext, query: string, params: Record<string, unknown>, map: (rows: T[]) => R): Promise<AsyncIterable<R>>;
-  /** The result as text in `format` (a format whose rows Node splits itself, cheaper than parsing JSON rows). */
-  text(ctx: RequestContext, query: string, params: Record<string, unknown>, format: 'TabSeparatedRaw'): Promise<string>;
+  /**
+   * The result as the bytes of TabSeparatedRaw, never decoded: Node splits the rows itself and
+   * passes long text fields (rendered JSON) on to the response as they are.
+   */
+  tsvBytes(ctx: RequestContext, query: string, params: Record<string, unknown>): Promise<Buffer>;
   /** Runs a statement without a result: what a read learnt that later reads can use (`INSERT ... SELECT` of bucket repairs). */
   command(ctx: RequestContext, query: string, params?: Record<string, unknown>): Promise<void>;
 }
@@ -46,12 +49,12 @@ export function createDb(client: ClickHouseClient, registry: Registry, streamCli
     registers: [registry],
   });
 
-  async function run(ctx: RequestContext, query: string, params: Record<string, unknown>, via = client, format: 'JSONEachRow' | 'TabSeparatedRaw' = 'JSONEachRow'): Promise<Result> {
+  async function run(ctx: RequestContext, query: string, params: Record<string, unknown>, via = client): Promise<Result> {
     try {
       const rs = await via.query({
         query,
         query_params: { ...params, tenant: ctx.tenant },
-        format,
+        format: 'JSONEachRow',
         abort_signal: ctx.signal,
         // Long parameters (a 5 MB metric name, 100 task ids of unicode) go in a multipart body, not
         // the URL, whose length servers and proxies bound (414 or 400, which would surface as 5xx).
@@ -64,7 +67,7 @@ export function createDb(client: ClickHouseClient, registry: Registry, streamCli
     }
   }
 
-  function countRead(endpoint: string, rs: Result): void {
+  function countRead(endpoint: string, rs: { response_headers: Record<string, unknown> }): void {
     // Sent with the response headers: for a streamed result, what was read when it started.
     const summary = rs.response_headers['x-clickhouse-summary'];
     if (typeof summary !== 'string') return;
@@ -76,23 +79,36 @@ export function createDb(client: ClickHouseClient, registry: Registry, streamCli
     }
   }
 
-  /** A whole result read by `read`, timed until it is read. */
-  async function whole<R>(ctx: RequestContext, query: string, params: Record<string, unknown>, format: 'JSONEachRow' | 'TabSeparatedRaw', read: (rs: Result) => Promise<R>): Promise<R> {
-    const end = clickhouseDuration.startTimer({ endpoint: ctx.endpoint });
-    const rs = await run(ctx, query, params, client, format);
-    try {
-      const result = await read(rs);
-      end();
-      return result;
-    } catch (e) {
-      throw classify(e, ctx.signal);
-    }
-  }
-
   return {
     // JSONEachRow: an array of rows (the result type covers every format).
-    rows: <T>(ctx: RequestContext, query: string, params: Record<string, unknown> = {}) => whole(ctx, query, params, 'JSONEachRow', async (rs) => (await rs.json<T>()) as T[]),
-    text: (ctx: RequestContext, query: string, params: Record<string, unknown>, format: 'TabSeparatedRaw') => whole(ctx, query, params, format, (rs) => rs.text()),
+    async rows<T>(ctx: RequestContext, query: string, params: Record<string, unknown> = {}) {
+      const end = clickhouseDuration.startTimer({ endpoint: ctx.endpoint });
+      const rs = await run(ctx, query, params);
+      try {
+        const rows = (await rs.json<T>()) as T[];
+        end();
+        return rows;
+      } catch (e) {
+        throw classify(e, ctx.signal);
+      }
+    },
+    async tsvBytes(ctx: RequestContext, query: string, params: Record<string, unknown>) {
+      const end = clickhouseDuration.startTimer({ endpoint: ctx.endpoint });
+      try {
+        const res = await client.exec({
+          query: `${query} FORMAT TabSeparatedRaw`,
+          query_params: { ...params, tenant: ctx.tenant },
+          abort_signal: ctx.signal,
+          use_multipart_params_auto: true,
+        });
+        countRead(ctx.endpoint, res);
+        const body = await readRawBody(res);
+        end();
+        return body;
+      } catch (e) {
+        throw classify(e, ctx.signal);
+      }
+    },
     async command(ctx: RequestContext, query: string, params: Record<string, unknown> = {}) {
       try {
         await client.command({ query, query_params: { ...params, tenant: ctx.tenant }, abort_signal: ctx.signal, use_multipart_params_auto: true });

@@ -47,34 +47,39 @@ export class ColumnsWriter {
 
   /** The text that adds `chunk`. Chunks must come sorted (a path's chunks together, columns in order). */
   write(chunk: ColumnChunk): string {
-    if (chunk.path.length === 0) throw new Error('json-columns: a chunk with no path');
-    if (chunk.col < 0 || chunk.col >= this.columns.length) throw new Error(`json-columns: no column ${chunk.col}`);
-    if (this.leafOpen && this.isOpenLeaf(chunk.path)) {
-      if (chunk.col === this.col) return `,${chunk.s}`;
-      if (chunk.col < this.col) throw new Error('json-columns: chunks out of order');
-      const out = `]${this.emptyColumns(this.col + 1, chunk.col)},${key(this.columns[chunk.col] as string)}:[${chunk.s}`;
-      this.col = chunk.col;
+    return this.opening(chunk.path, chunk.col) + chunk.s;
+  }
+
+  /** The text that goes before the tokens of a chunk of column `col` of the leaf at `path` (same order as `write`). */
+  opening(path: readonly string[], col: number): string {
+    if (path.length === 0) throw new Error('json-columns: a chunk with no path');
+    if (col < 0 || col >= this.columns.length) throw new Error(`json-columns: no column ${col}`);
+    if (this.leafOpen && this.isOpenLeaf(path)) {
+      if (col === this.col) return ',';
+      if (col < this.col) throw new Error('json-columns: chunks out of order');
+      const out = `]${this.emptyColumns(this.col + 1, col)},${key(this.columns[col] as string)}:[`;
+      this.col = col;
       return out;
     }
     let out = this.closeLeaf();
-    const containers = chunk.path.length - 1;
+    const containers = path.length - 1;
     let common = 0;
-    while (common < containers && common < this.open.length && this.open[common] === chunk.path[common]) common++;
+    while (common < containers && common < this.open.length && this.open[common] === path[common]) common++;
     while (this.open.length > common) {
       this.open.pop();
       out += '}';
     }
     for (let depth = common; depth <= containers; depth++) {
-      const k = chunk.path[depth] as string;
+      const k = path[depth] as string;
       out += `${this.hasMember[depth] ? ',' : ''}${key(k)}:{`;
       this.hasMember[depth] = true;
       this.hasMember[depth + 1] = false;
       this.open.push(k);
     }
-    const leaf = chunk.path[containers] as string;
-    out += `${this.nameMember ? `"name":${key(leaf)},` : ''}${this.emptyColumns(0, chunk.col).slice(1)}${chunk.col > 0 ? ',' : ''}${key(this.columns[chunk.col] as string)}:[${chunk.s}`;
+    const leaf = path[containers] as string;
+    out += `${this.nameMember ? `"name":${key(leaf)},` : ''}${this.emptyColumns(0, col).slice(1)}${col > 0 ? ',' : ''}${key(this.columns[col] as string)}:[`;
     this.leafOpen = true;
-    this.col = chunk.col;
+    this.col = col;
     return out;
   }
 

@@ -6,6 +6,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { ClickHouseError, createClient, type ClickHouseClient } from '@clickhouse/client';
+import { readRawBody } from '@trackstream/clickhouse';
 import { testStack, type LocalStack } from '@trackstream/local-stack';
 
 let stack: LocalStack;
@@ -101,6 +102,30 @@ test('errors carry ClickHouse codes: syntax error 62, unknown table 60', async (
   await assert.rejects(ch.query({ query: 'SELECT * FROM no_such_table' }), (e: unknown) => e instanceof ClickHouseError && e.code === '60');
   // The connection stays usable after an error.
   assert.equal((await ch.ping()).success, true);
+});
+
+test('a raw result read whole: its bytes as sent, and an error raised after the first rows rejects instead of a cut body', async () => {
+  const whole = await readRawBody(await ch.exec({ query: `SELECT number, repeat('x', number % 7) FROM numbers(100000) FORMAT TabSeparatedRaw` }));
+  const lines = whole.toString('utf8').split('\n');
+  assert.equal(lines.length, 100_001);
+  assert.equal(lines[99_999], `99999\t${'x'.repeat(99_999 % 7)}`);
+  assert.equal(lines[100_000], '');
+  // Blocks of megabytes, in one block and in many (written without copies by the chDB front).
+  for (const blockSize of [100, 1]) {
+    const big = await readRawBody(
+      await ch.exec({ query: `SELECT number, repeat(toString(number * 11), 600000) FROM numbers(6) SETTINGS max_block_size = ${blockSize} FORMAT TabSeparatedRaw` }),
+    );
+    assert.deepEqual(
+      big.toString('latin1').split('\n'),
+      [...Array.from({ length: 6 }, (_, i) => `${i}\t${String(i * 11).repeat(600_000)}`), ''],
+      `max_block_size ${blockSize}`,
+    );
+  }
+  // Small blocks: the failing row comes long after the response started.
+  const failing = await ch.exec({
+    query: `SELECT number, throwIf(number = 900000, 'late failure') FROM numbers(1000000) SETTINGS max_block_size = 1000 FORMAT TabSeparatedRaw`,
+  });
+  await assert.rejects(readRawBody(failing), (e: Error) => e.message.includes('late failure'));
 });
 
 test('8 concurrent queries succeed', async () => {
