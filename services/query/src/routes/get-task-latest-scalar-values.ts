@@ -119,11 +119,16 @@ function tailStart(s: CurveStats): bigint {
   return last - span > first ? last - span : first;
 }
 
+/** Statements a tail read is split into, run side by side. */
+const TAIL_STATEMENTS = 4;
+
 /**
  * The latest values of `curves`, reading each from its start iteration on. Curves sharing a start
- * are read by one branch of a UNION ALL. When `curves` are all the task's, the largest group's
- * branch needs no curve list: other curves' rows it reads also belong to an upward-closed range
- * of iterations, and GROUP BY identity makes a row read by two branches one. Rows are deduplicated by
+ * are one group, read by one branch that computes their figures; a statement is a UNION ALL of
+ * whole groups, and up to `TAIL_STATEMENTS` of them run side by side. Each branch lists its
+ * curves, except the largest group's when `curves` are all the task's: a curve list costs a set
+ * lookup per row read, and the rows that branch reads of other groups' curves (an upward-closed
+ * range of iterations) only make rows of theirs that are dropped here. Rows are deduplicated by
  * identity, the newest version winning, instead of FINAL, which would merge whole granules.
  */
 async function readTails(
@@ -142,8 +147,14 @@ async function readTails(
     else groups.set(start, [c]);
   }
   const ordered = [...groups.entries()].sort((a, b) => b[1].length - a[1].length);
-  const params: Record<string, unknown> = { task };
-  const branches = ordered.map(([start, members], i) => {
+  const branchOf = new Map<string, number>();
+  const statements: Array<{ branches: string[]; params: Record<string, unknown> }> = Array.from({ length: Math.min(TAIL_STATEMENTS, ordered.length) }, () => ({
+    branches: [],
+    params: { task },
+  }));
+  ordered.forEach(([start, members], i) => {
+    for (const m of members) branchOf.set(curveId(m), i);
+    const { branches, params } = statements[i % statements.length] as (typeof statements)[number];
     params[`s${i}`] = start.toString();
     let only = '';
     if (i > 0 || !everyCurve) {
@@ -151,23 +162,25 @@ async function readTails(
       params[`v${i}`] = members.map((m) => m.variant);
       only = `AND (metric, variant) IN arrayZip({m${i}:Array(String)}, {v${i}:Array(String)})`;
     }
-    return `SELECT metric, variant, iter, argMax(value, version) AS value FROM scalars
-            WHERE tenant = {tenant:String} AND task = {task:String} AND iter >= {s${i}:Int64} ${only}
-            GROUP BY metric, variant, iter`;
+    branches.push(`
+      SELECT ${i} AS branch, metric, variant, argMax(value, iter) AS last_value, avg(value) AS last_100_value, count() AS n
+      FROM (
+        SELECT metric, variant, iter, argMax(value, version) AS value FROM scalars
+        WHERE tenant = {tenant:String} AND task = {task:String} AND iter >= {s${i}:Int64} ${only}
+        GROUP BY metric, variant, iter
+        ORDER BY metric, variant, iter DESC LIMIT ${LAST} BY metric, variant
+      )
+      GROUP BY metric, variant`);
   });
-  const wanted = new Set(curves.map(curveId));
-  const rows = await deps.db.rows<Latest>(
-    ctx,
-    `SELECT metric, variant, argMax(value, iter) AS last_value, avg(value) AS last_100_value, count() AS n
-     FROM (
-       SELECT metric, variant, iter, any(value) AS value FROM (${branches.join(' UNION ALL ')})
-       GROUP BY metric, variant, iter
-       ORDER BY metric, variant, iter DESC LIMIT ${LAST} BY metric, variant
-     )
-     GROUP BY metric, variant`,
-    params,
-  );
-  return rows.filter((r) => wanted.has(curveId(r)));
+  const rows = (await Promise.all(statements.map((st) => deps.db.rows<Latest & { branch: number }>(ctx, st.branches.join(' UNION ALL '), st.params)))).flat();
+  const own = rows.filter((r) => branchOf.get(curveId(r)) === Number(r.branch));
+  const seen = new Set<string>();
+  for (const r of own) {
+    // Two rows of one curve would leave its answer to the order the statements finish in.
+    if (seen.has(curveId(r))) throw new Error(`latest values: curve ${curveId(r)} read by two branches`);
+    seen.add(curveId(r));
+  }
+  return own;
 }
 
 function curveId(c: { metric: string; variant: string }): string {
