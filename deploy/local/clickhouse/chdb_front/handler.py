@@ -39,6 +39,10 @@ SEND_TIMEOUT_S = 300
 
 # The client reads rows in the format it asked for, never the Content-Type.
 RESULT_CONTENT_TYPE = "application/octet-stream"
+
+# Result bytes this long or longer are written on their own, never copied into a larger buffer first.
+COPY_LIMIT = 1 << 20
+
 TEXT_CONTENT_TYPE = "text/plain; charset=UTF-8"
 
 
@@ -235,7 +239,12 @@ class ChdbHandler(BaseHTTPRequestHandler):
             ("X-ClickHouse-Summary", summary_header(summary)),
             ("Content-Length", str(len(data))),
         ]
-        self._write(self._head(200, headers) + data)
+        if len(data) >= COPY_LIMIT:
+            # Megabytes of rows are written as they are, not copied behind the headers.
+            self._write(self._head(200, headers))
+            self._write(data)
+        else:
+            self._write(self._head(200, headers) + data)
 
     def _run_buffered(
         self, lease: Lease, req: QueryRequest, sql: str | bytes, fmt: str, started: int, insert: bool = False
@@ -314,8 +323,16 @@ class ChdbHandler(BaseHTTPRequestHandler):
         ]
 
         def send(data: bytes, last: bool = False) -> None:
-            out = (b"%x\r\n%s\r\n" % (len(data), data)) if data else b""
-            self._write(out + (b"0\r\n\r\n" if last else b""))
+            end = b"\r\n0\r\n\r\n" if last else b"\r\n"
+            if len(data) >= COPY_LIMIT:
+                # Megabytes of rows are written as they are, not copied into their frame.
+                self._write(b"%x\r\n" % len(data))
+                self._write(data)
+                self._write(end)
+            elif data:
+                self._write(b"%x\r\n%s%s" % (len(data), data, end))
+            elif last:
+                self._write(b"0\r\n\r\n")
 
         self.connection.settimeout(SEND_TIMEOUT_S)
         try:
