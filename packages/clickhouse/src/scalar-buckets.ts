@@ -1,5 +1,5 @@
 /**
- * The pre-aggregated scalar curves of migration 0003: per curve, buckets of `width` consecutive
+ * The pre-aggregated scalar curves of migrations 0003 and 0004: per curve, buckets of `width` consecutive
  * iterations (bucket = iter >> log2(width)), and the repairs of dirty ones. See docs/schema.md.
  */
 
@@ -9,7 +9,7 @@ export type ScalarBucketWidth = (typeof SCALAR_BUCKET_WIDTHS)[number];
 
 export const SCALAR_BUCKETS = 'scalar_buckets';
 /** The materialized view that fills `scalar_buckets` from `scalars`. */
-export const SCALAR_BUCKETS_VIEW = 'scalar_buckets_mv';
+export const SCALAR_BUCKETS_VIEW = 'scalar_buckets_view';
 export const SCALAR_BUCKET_REPAIRS = 'scalar_bucket_repairs';
 
 /** Tables derived from `scalars`: whatever deletes a task's scalars deletes its rows here too. */

@@ -27,7 +27,7 @@ test('several runners started at once apply each migration once, and a rerun app
     ).json<{ name: string }>();
     assert.deepEqual(
       tables.map((t) => t.name),
-      ['images', 'logs', 'plots', 'scalar_bucket_repairs', 'scalar_buckets', 'scalar_buckets_mv', 'scalars', 'schema_migrations', 'task_deletions', 'vectors'],
+      ['images', 'logs', 'plots', 'scalar_bucket_repairs', 'scalar_buckets', 'scalar_buckets_view', 'scalars', 'schema_migrations', 'task_deletions', 'vectors'],
       'the lock table is gone',
     );
   } finally {

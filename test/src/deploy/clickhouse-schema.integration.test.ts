@@ -47,7 +47,7 @@ test('the migrate step applies RETENTION_DAYS as TTLs, the writer-style run leav
     const first = await runMigrate({ ...base, RETENTION_DAYS: '30', RETENTION_DAYS_BY_TABLE: 'logs=7' });
     assert.equal(first.code, 0, first.output);
     const day = (n: number): string => `toDateTime(received_at) + toIntervalDay(${n})`;
-    assert.deepEqual(await ttls(ch, db), { images: day(30), logs: day(7), plots: day(30), scalar_bucket_repairs: day(30), scalar_buckets: day(30), scalar_buckets_mv: '', scalars: day(30), task_deletions: '', vectors: day(30) });
+    assert.deepEqual(await ttls(ch, db), { images: day(30), logs: day(7), plots: day(30), scalar_bucket_repairs: day(30), scalar_buckets: day(30), scalar_buckets_view: '', scalars: day(30), task_deletions: '', vectors: day(30) });
 
     // A row received 40 days ago is past scalars' 30 days; one received now is not.
     await ch.command({
@@ -69,7 +69,7 @@ test('the migrate step applies RETENTION_DAYS as TTLs, the writer-style run leav
 
     const changed = await runMigrate({ ...base, RETENTION_DAYS: '0', RETENTION_DAYS_BY_TABLE: 'logs=3' });
     assert.equal(changed.code, 0, changed.output);
-    assert.deepEqual(await ttls(ch, db), { images: '', logs: day(3), plots: '', scalar_bucket_repairs: '', scalar_buckets: '', scalar_buckets_mv: '', scalars: '', task_deletions: '', vectors: '' });
+    assert.deepEqual(await ttls(ch, db), { images: '', logs: day(3), plots: '', scalar_bucket_repairs: '', scalar_buckets: '', scalar_buckets_view: '', scalars: '', task_deletions: '', vectors: '' });
 
     const wrong = await runMigrate({ ...base, RETENTION_DAYS_BY_TABLE: 'log=3' });
     assert.equal(wrong.code, 1, 'an override naming no event table fails the step');
