@@ -47,10 +47,23 @@ const EXCEPTION_END = Buffer.from('__exception__\r\n');
 export async function readRawBody(res: { stream: NodeJS.ReadableStream; response_headers: Record<string, unknown> }): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of res.stream as AsyncIterable<Buffer>) chunks.push(chunk);
-  const body = Buffer.concat(chunks);
-  const tag = res.response_headers[EXCEPTION_TAG_HEADER_NAME];
+  return checkedBody(Buffer.concat(chunks), res.response_headers);
+}
+
+/** `body`, unless it ends with the exception block of a statement that failed mid-stream: then that error. */
+export function checkedBody(body: Buffer, headers: Record<string, unknown>): Buffer {
+  const tag = headers[EXCEPTION_TAG_HEADER_NAME];
   if (typeof tag === 'string' && body.subarray(-EXCEPTION_END.length).equals(EXCEPTION_END)) throw extractErrorAtTheEndOfChunk(body, tag);
   return body;
+}
+
+/**
+ * Whether query parameters are short enough for the URL, where `exec` and `command` send them
+ * (only `query` can send long ones in a multipart body). JSON bytes, 3x for percent-encoding,
+ * against the 4 KiB that @clickhouse/client itself allows a URL parameter.
+ */
+export function paramsFitUrl(params: Record<string, unknown>): boolean {
+  return Buffer.byteLength(JSON.stringify(params)) * 3 <= 4096;
 }
 
 export type { ClickHouseClient } from '@clickhouse/client';

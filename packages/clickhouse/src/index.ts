@@ -1,4 +1,4 @@
-export { createClickHouse, assertIdentifier, readRawBody, ClickHouseError, type ClickHouseClient, type ClickHouseSettings } from './client';
+export { createClickHouse, assertIdentifier, readRawBody, checkedBody, paramsFitUrl, ClickHouseError, type ClickHouseClient, type ClickHouseSettings } from './client';
 export { classifyClickHouseError, isDiskFull, type ClickHouseFailure } from './errors';
 export { migrate, loadMigrations, layoutProblem, splitStatements, MIGRATIONS_DIR, type Migration, type MigrateOptions } from './migrations';
 export * from './rows';

@@ -1,5 +1,5 @@
 import { unavailable, type RequestContext } from '@trackstream/api';
-import { classifyClickHouseError, readRawBody, type ClickHouseClient } from '@trackstream/clickhouse';
+import { checkedBody, classifyClickHouseError, paramsFitUrl, readRawBody, type ClickHouseClient } from '@trackstream/clickhouse';
 import { Counter, Histogram, LATENCY_BUCKETS, type Registry } from '@trackstream/metrics';
 
 /**
@@ -21,7 +21,10 @@ export interface Db {
    * passes long text fields (rendered JSON) on to the response as they are.
    */
   tsvBytes(ctx: RequestContext, query: string, params: Record<string, unknown>): Promise<Buffer>;
-  /** Runs a statement without a result: what a read learnt that later reads can use (`INSERT ... SELECT` of bucket repairs). */
+  /**
+   * Runs a statement without a result: what a read learnt that later reads can use (`INSERT ...
+   * SELECT` of bucket repairs). Its parameters travel in the URL: see `paramsFitUrl`.
+   */
   command(ctx: RequestContext, query: string, params?: Record<string, unknown>): Promise<void>;
 }
 
@@ -94,15 +97,19 @@ export function createDb(client: ClickHouseClient, registry: Registry, streamCli
     },
     async tsvBytes(ctx: RequestContext, query: string, params: Record<string, unknown>) {
       const end = clickhouseDuration.startTimer({ endpoint: ctx.endpoint });
+      const queryParams = { ...params, tenant: ctx.tenant };
       try {
-        const res = await client.exec({
-          query: `${query} FORMAT TabSeparatedRaw`,
-          query_params: { ...params, tenant: ctx.tenant },
-          abort_signal: ctx.signal,
-          use_multipart_params_auto: true,
-        });
-        countRead(ctx.endpoint, res);
-        const body = await readRawBody(res);
+        let body: Buffer;
+        if (paramsFitUrl(queryParams)) {
+          const res = await client.exec({ query: `${query} FORMAT TabSeparatedRaw`, query_params: queryParams, abort_signal: ctx.signal });
+          countRead(ctx.endpoint, res);
+          body = await readRawBody(res);
+        } else {
+          // Long parameters (a 5 MB metric name) need query()'s multipart body; its text is re-encoded.
+          const rs = await client.query({ query, query_params: queryParams, format: 'TabSeparatedRaw', abort_signal: ctx.signal, use_multipart_params_auto: true });
+          countRead(ctx.endpoint, rs);
+          body = checkedBody(Buffer.from(await rs.text(), 'utf8'), rs.response_headers);
+        }
         end();
         return body;
       } catch (e) {

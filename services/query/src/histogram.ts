@@ -1,5 +1,5 @@
 import { chainChunks, type RequestContext } from '@trackstream/api';
-import { SCALAR_BUCKET_REPAIRS, SCALAR_BUCKET_WIDTHS, SCALAR_BUCKETS, type ScalarBucketWidth } from '@trackstream/clickhouse';
+import { paramsFitUrl, SCALAR_BUCKET_REPAIRS, SCALAR_BUCKET_WIDTHS, SCALAR_BUCKETS, type ScalarBucketWidth } from '@trackstream/clickhouse';
 import { Counter, type Registry } from '@trackstream/metrics';
 import type { RouteDeps } from './deps';
 import { byteOrder } from './events';
@@ -403,16 +403,15 @@ async function readLevelBuckets(deps: RouteDeps, read: Read, width: bigint, curv
     else out.push(curveText(r));
   }
   deps.charts.curves.inc({ path: 'buckets' }, out.length);
-  if (dirty.length > 0) {
+  if (dirty.length > 0 && (await repair(deps, read, level, dirty))) {
     deps.charts.repairs.inc(dirty.reduce((n, r) => n + r.dirty.length, 0));
-    await repair(deps, read, level, dirty);
     let repaired = 0;
     for (const r of await levelStatement(deps, read, width, level, dirty, false, true)) {
       if (r.dirty.length > 0 || Number(r.n) < read.samples) exact.push(r);
       else out.push(curveText(r)), repaired++;
     }
     deps.charts.curves.inc({ path: 'repaired' }, repaired);
-  }
+  } else exact.push(...dirty);
   if (exact.length > 0) out.push(...(await readExact(deps, read, exact)));
   return out;
 }
@@ -481,9 +480,10 @@ const MAX_REPAIR_RANGES = 64;
  * Computes the exact figures of dirty level buckets from the points (FINAL) and stores them as
  * repairs, each only if the points hold what the bucket counted, read in the same statement (same
  * mask and newest version): a row that reached one table and not yet the other leaves the bucket
- * dirty.
+ * dirty. False, with nothing repaired, when the curves' names are too long for the statement's
+ * URL (a command's parameters travel there): those curves are read from their points.
  */
-async function repair(deps: RouteDeps, read: Read, level: ScalarBucketWidth, curves: readonly LevelText[]): Promise<void> {
+async function repair(deps: RouteDeps, read: Read, level: ScalarBucketWidth, curves: readonly LevelText[]): Promise<boolean> {
   const shift = BigInt(log2(BigInt(level)));
   const params: Record<string, unknown> = { level, shift: Number(shift), offsets: level - 1 };
   const iterRanges: string[] = [];
@@ -516,6 +516,7 @@ async function repair(deps: RouteDeps, read: Read, level: ScalarBucketWidth, cur
     iterRanges.push(`(${curve} AND (${iters.join(' OR ')}))`);
     bucketRanges.push(`(${curve} AND (${buckets.join(' OR ')}))`);
   });
+  if (!paramsFitUrl({ ...params, tenant: read.ctx.tenant })) return false;
   await deps.db.command(
     read.ctx,
     `INSERT INTO ${SCALAR_BUCKET_REPAIRS} (tenant, task, metric, variant, width, bucket, rows, mask, max_version, nans, total, low, high, received_at, repaired_at)
@@ -534,6 +535,7 @@ async function repair(deps: RouteDeps, read: Read, level: ScalarBucketWidth, cur
      ON p.task = d.task AND p.metric = d.metric AND p.variant = d.variant AND p.bucket = d.bucket AND p.mask = d.mask AND p.max_version = d.max_version`,
     params,
   );
+  return true;
 }
 
 /** Runs of consecutive bucket numbers, as [first, last] pairs. */

@@ -73,8 +73,8 @@ function shuffle<T>(items: T[], rnd: () => number): T[] {
 }
 
 /** add_batch in batches, then waits until the points and the widest buckets hold every row sent. */
-async function send(ref: Reference, task: string, events: Array<ReturnType<typeof scalar>>, rowsBefore: number): Promise<void> {
-  for (let i = 0; i < events.length; i += 5000) await c.addBatch(events.slice(i, i + 5000));
+async function send(ref: Reference, task: string, events: Array<ReturnType<typeof scalar>>, rowsBefore: number, batch = 5000): Promise<void> {
+  for (let i = 0; i < events.length; i += batch) await c.addBatch(events.slice(i, i + batch));
   const rows = rowsBefore + events.length;
   await p.waitForCount('SELECT count() FROM scalars WHERE task = {task:String}', rows, { task }, 120_000);
   await p.waitForCount(`SELECT sum(rows) FROM ${SCALAR_BUCKETS} WHERE task = {task:String} AND width = 256`, rows, { task }, 120_000);
@@ -227,6 +227,28 @@ test('counts below samples are every point even when the buckets count re-report
       const r = await c.call<Charts>('events.scalar_metrics_iter_histogram', { task, samples: 50 }, V21);
       assertSeries(r.data['few']?.['v'], expectedSeries(ref.points(task, 'few', 'v'), 50, 'v'), `every point, ${what}`);
       assert.equal(r.data['few']?.['v']?.x.length, 40, what);
+    }
+  } finally {
+    await setMerges(true);
+  }
+});
+
+test('dirty buckets of a curve whose names are too long to repair them are read from its points', async () => {
+  const ref = new Reference();
+  const task = 'task-long-names';
+  // Names of 40,000 characters: a repair statement would carry them in its URL, too long for it.
+  const metric = `loss-${'m'.repeat(40_000)}`;
+  const variant = `train-${'v'.repeat(40_000)}`;
+  await setMerges(false);
+  try {
+    // 80 KB an event: batches of 50 stay below the gateway's body limit.
+    await send(ref, task, Array.from({ length: 400 }, (_, it) => ref.report(task, metric, variant, it, Math.sin(it))), 0, 50);
+    // Re-reports: their buckets are dirty until repaired, which these names rule out.
+    await send(ref, task, Array.from({ length: 20 }, (_, k) => ref.report(task, metric, variant, k * 7, -k)), 400, 50);
+    for (const samples of [20, 400, 4000]) {
+      const r = await c.call<Charts>('events.scalar_metrics_iter_histogram', { task, samples }, V21);
+      assert.equal(r.status, 200, `samples ${samples}`);
+      assertSeries(r.data[metric]?.[variant], expectedSeries(ref.points(task, metric, variant), samples, variant), `samples ${samples}`);
     }
   } finally {
     await setMerges(true);
