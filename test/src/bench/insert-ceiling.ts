@@ -146,3 +146,40 @@ export async function insertCeiling(
   progress(`${label}: ${int(total)} rows in ${insertSec.toFixed(1)} s of inserts: ${int(run.rowsPerSec)} rows/s`);
   return run;
 }
+
+export interface ViewInsertCost {
+  inserts: number;
+  rows: number;
+  withViewMs: { min: number; p50: number };
+  withoutViewMs: { min: number; p50: number };
+}
+
+/**
+ * What the scalar buckets' view adds to one insert: the writer's first batch of rows inserted in
+ * turn into `withDb.scalars` (with the view) and `withoutDb.scalars` (without), `inserts` times
+ * each. Shorter and steadier than whole drains: the same bytes, one after the other, so a noisy
+ * machine slows both alike.
+ */
+export async function viewInsertCost(
+  clickhouse: ClickHouseClient,
+  o: { withDb: string; withoutDb: string; batchRows: number; inserts: number },
+  messages: readonly KafkaMessage[],
+): Promise<ViewInsertCost> {
+  const lines: string[] = [];
+  for (let m = 0; m < messages.length && lines.length < o.batchRows; m++) lines.push(...TAB_SEPARATED.rows((messages[m] as KafkaMessage).value, m));
+  const batch = lines.slice(0, o.batchRows);
+  const timed = async (db: string): Promise<number> => {
+    const t = performance.now();
+    await TAB_SEPARATED.insert(clickhouse, `${db}.scalars`, batch);
+    return performance.now() - t;
+  };
+  const withView: number[] = [];
+  const withoutView: number[] = [];
+  for (let i = 0; i < o.inserts; i++) {
+    // The first of a pair alternates: neither side always meets the other's merges.
+    if (i % 2 === 0) withView.push(await timed(o.withDb)), withoutView.push(await timed(o.withoutDb));
+    else withoutView.push(await timed(o.withoutDb)), withView.push(await timed(o.withDb));
+  }
+  const figures = (ms: number[]) => ({ min: Math.min(...ms), p50: summarize(ms).p50 });
+  return { inserts: o.inserts, rows: batch.length, withViewMs: figures(withView), withoutViewMs: figures(withoutView) };
+}

@@ -22,7 +22,7 @@ import { batchReports, gatewayMessages, type KafkaMessage } from './data';
 import { bucketDisk, bucketDiskTable, diskTable, diskUsage } from './disk';
 import { freshnessTable, measureFreshness } from './freshness';
 import type { Benchmark } from './harness';
-import { insertCeiling, type CeilingRun } from './insert-ceiling';
+import { insertCeiling, viewInsertCost, type CeilingRun, type ViewInsertCost } from './insert-ceiling';
 import { metricSum } from './metrics-text';
 import { every, fixed, int, pct, progress } from './progress';
 import type { Table } from './report';
@@ -37,6 +37,8 @@ const INSERT_BATCH_ROWS = 50_000;
 const TARGET_RATIO = 0.7;
 /** Writer + ceiling pairs in a full run. */
 const ROUNDS = 3;
+/** Inserts of one batch on each side when measuring the buckets' view alone. */
+const VIEW_COST_INSERTS = 20;
 
 interface Round {
   writer: WriterRun;
@@ -97,6 +99,8 @@ export const writerBenchmark: Benchmark = {
       rounds.push(round);
       progress(`round ${k}: writer / ceiling = ${pct(round.ratio)}`);
     }
+    progress("the scalar buckets' view: one batch inserted in turn with and without it");
+    const viewCost = await viewInsertCost(clickhouse, { withDb: `${id}_1`, withoutDb: `${id}_1_plain`, batchRows: INSERT_BATCH_ROWS, inserts: quick ? 6 : VIEW_COST_INSERTS }, messages);
     const disk = await diskUsage(clickhouse, `${id}_1`);
     const buckets = await bucketDisk(clickhouse, `${id}_1`);
     const median = medianBy(rounds, (r) => r.ratio);
@@ -104,8 +108,8 @@ export const writerBenchmark: Benchmark = {
 
     return {
       params: { events, eventsPerMessage: EVENTS_PER_MESSAGE, tasks: TASKS, partitions: config.kafkaEventsPartitions, insertBatchRows: INSERT_BATCH_ROWS, targetRatio: TARGET_RATIO, rounds: rounds.length, freshness: freshness.params },
-      results: { ratio: median.ratio, rounds, disk, buckets, freshness: freshness.results },
-      tables: [throughputTable(rounds, median), bucketCostTable(rounds), writerDetailTable(median), freshnessTable(freshness.results), diskTable(disk), bucketDiskTable(buckets)],
+      results: { ratio: median.ratio, rounds, viewCost, disk, buckets, freshness: freshness.results },
+      tables: [throughputTable(rounds, median), bucketCostTable(rounds), viewCostTable(viewCost), writerDetailTable(median), freshnessTable(freshness.results), diskTable(disk), bucketDiskTable(buckets)],
       notes: [
         `Writer: its own process with default settings, draining ${int(events)} events pre-filled as ${int(events / EVENTS_PER_MESSAGE)} messages over ${TASKS} tasks; rows/s counts from the first rows visible (count() polled every 100 ms) to count() = N, i.e. leaves out start-up, group join and the first batch.`,
         `Writer and ceiling run in turn, ${rounds.length} time(s); the ratio is the median round's, whose details the second table shows.`,
@@ -274,6 +278,18 @@ function bucketCostTable(rounds: readonly Round[]): Table {
       ...rounds.map((r, i) => [String(i + 1), int(r.writer.rowsPerSec), int(r.withoutBuckets.rowsPerSec), pct(ratios[i] as number), describeCpu(r.writer.cpuMsPer1000Rows), describeCpu(r.withoutBuckets.cpuMsPer1000Rows)]),
       ['median', '', '', pct(median), '', ''],
       ['target', '', '', `>= ${pct(BUCKET_COST_TARGET)}: ${median >= BUCKET_COST_TARGET ? 'met' : 'MISSED'}`, '', ''],
+    ],
+  };
+}
+
+function viewCostTable(c: ViewInsertCost): Table {
+  const ratio = (k: 'min' | 'p50') => c.withoutViewMs[k] / c.withViewMs[k];
+  return {
+    title: `One insert of ${int(c.rows)} rows with and without the buckets' view, in turn, ${c.inserts} times each (ms)`,
+    columns: ['measure', 'with the view', 'without', 'without / with: the rate with the view'],
+    rows: [
+      ['fastest', fixed(c.withViewMs.min), fixed(c.withoutViewMs.min), pct(ratio('min'))],
+      ['median', fixed(c.withViewMs.p50), fixed(c.withoutViewMs.p50), pct(ratio('p50'))],
     ],
   };
 }
