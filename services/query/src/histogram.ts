@@ -145,12 +145,12 @@ async function readPlanned(deps: RouteDeps, read: Read, stats: readonly CurveSta
   const pointGroups = new Map<bigint, Curve[]>();
   const levelGroups = new Map<bigint, Curve[]>();
   const hist = histogramKey(read.key);
-  for (const s of stats) {
+  // A curve holding only the Summary value has no point to chart. The others are all the curves
+  // (a read of every one selects by task, which costs no curve list).
+  const charted = exactStats ? stats : stats.filter((s) => BigInt(s.last_iter) !== SUMMARY_ITERATION);
+  for (const s of charted) {
     const curve: Curve = { task: s.task, metric: s.metric, variant: s.variant };
-    if (!exactStats && BigInt(s.last_iter) === SUMMARY_ITERATION) {
-      // Only the Summary value: not a point of a chart.
-      continue;
-    } else if (!exactStats && BigInt(s.first_iter) === SUMMARY_ITERATION) {
+    if (!exactStats && BigInt(s.first_iter) === SUMMARY_ITERATION) {
       // The Summary value's key is part of the projection's range: the range of the rest is unknown.
       exact.push(curve);
     } else if (Number(s.n) < read.samples) {
@@ -166,7 +166,7 @@ async function readPlanned(deps: RouteDeps, read: Read, stats: readonly CurveSta
       else groups.set(width, [curve]);
     }
   }
-  const all = stats.length;
+  const all = charted.length;
   const reads: Array<Promise<CurveText[]>> = [];
   if (everyPoint.length > 0) reads.push(readEveryPoint(deps, read, everyPoint));
   for (const [width, curves] of pointGroups) reads.push(readPointBuckets(deps, read, width, curves, curves.length === all, exactStats));
