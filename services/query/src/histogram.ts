@@ -166,11 +166,21 @@ async function readPlanned(deps: RouteDeps, read: Read, stats: readonly CurveSta
       else groups.set(width, [curve]);
     }
   }
-  const all = charted.length;
+  const perTask = new Map<string, number>();
+  for (const s of charted) perTask.set(s.task, (perTask.get(s.task) ?? 0) + 1);
+  // The tasks a group holds every charted curve of, when those are all its tasks: its read selects
+  // by task, with no curve list. Curves read again from exact figures are only part of their task.
+  const wholeTasks = (curves: readonly Curve[]): string[] | undefined => {
+    if (exactStats) return undefined;
+    const counts = new Map<string, number>();
+    for (const c of curves) counts.set(c.task, (counts.get(c.task) ?? 0) + 1);
+    for (const [task, n] of counts) if (perTask.get(task) !== n) return undefined;
+    return [...counts.keys()];
+  };
   const reads: Array<Promise<CurveText[]>> = [];
   if (everyPoint.length > 0) reads.push(readEveryPoint(deps, read, everyPoint));
-  for (const [width, curves] of pointGroups) reads.push(readPointBuckets(deps, read, width, curves, curves.length === all, exactStats));
-  for (const [width, curves] of levelGroups) reads.push(readLevelBuckets(deps, read, width, curves, curves.length === all));
+  for (const [width, curves] of pointGroups) reads.push(readPointBuckets(deps, read, width, curves, wholeTasks(curves), exactStats));
+  for (const [width, curves] of levelGroups) reads.push(readLevelBuckets(deps, read, width, curves, wholeTasks(curves)));
   if (exact.length > 0) reads.push(readExact(deps, read, exact));
   return (await Promise.all(reads)).flat();
 }
@@ -195,11 +205,11 @@ function curvesIn(prefix: string, curves: readonly Curve[], params: Record<strin
   return `(task, metric, variant) IN arrayZip({${prefix}_t:Array(String)}, {${prefix}_m:Array(String)}, {${prefix}_v:Array(String)})`;
 }
 
-/** Which rows a read takes: the request's tasks (and metric filter) when it reads all their curves, else the curves. */
-function selection(read: Read, curves: readonly Curve[], allCurves: boolean, params: Record<string, unknown>): string {
-  if (!allCurves) return curvesIn('c', curves, params);
-  Object.assign(params, read.filter.params, { tasks: read.tasks });
-  return `task IN {tasks:Array(String)} ${read.filter.sql}`;
+/** Which rows a read takes: `wholeTasks` (and the request's metric filter) when the read holds all their curves, else the curves. */
+function selection(read: Read, curves: readonly Curve[], wholeTasks: readonly string[] | undefined, params: Record<string, unknown>): string {
+  if (!wholeTasks) return curvesIn('c', curves, params);
+  Object.assign(params, read.filter.params, { whole_tasks: wholeTasks });
+  return `task IN {whole_tasks:Array(String)} ${read.filter.sql}`;
 }
 
 function points(key: HistogramKey, where: string): string {
@@ -323,7 +333,7 @@ const NEWLINE = 0x0a;
  * Buckets of `width` computed from the points. A curve whose exact count is below `samples` (the
  * projection counted rows not merged yet) is read again from exact figures, unless `exactStats`.
  */
-async function readPointBuckets(deps: RouteDeps, read: Read, width: bigint, curves: readonly Curve[], allCurves: boolean, exactStats: boolean): Promise<CurveText[]> {
+async function readPointBuckets(deps: RouteDeps, read: Read, width: bigint, curves: readonly Curve[], wholeTasks: readonly string[] | undefined, exactStats: boolean): Promise<CurveText[]> {
   const params: Record<string, unknown> = { shift: log2(width), width: width.toString() };
   const rows = await curveRows(
     deps,
@@ -333,7 +343,7 @@ async function readPointBuckets(deps: RouteDeps, read: Read, width: bigint, curv
        SELECT task, metric, variant, ${bucketArrays({ x: 'x', rows: 'c', distinct: 'c', nans: 'nans', total: 'total', low: 'low', high: 'high' })}
        FROM (
          SELECT task, metric, variant, bitShiftRight(k, {shift:UInt8}) * {width:Int64} AS x, count() AS c, ${POINT_FIGURES}
-         FROM (${points(histogramKey(read.key), selection(read, curves, allCurves, params))})
+         FROM (${points(histogramKey(read.key), selection(read, curves, wholeTasks, params))})
          GROUP BY task, metric, variant, x
        )
        GROUP BY task, metric, variant
@@ -389,9 +399,9 @@ function levelFor(width: bigint): ScalarBucketWidth {
  * gets one computed from the points, and its curves are read again. A curve still dirty after that
  * (a row arrived in between) or whose exact count is below `samples` is read from the points.
  */
-async function readLevelBuckets(deps: RouteDeps, read: Read, width: bigint, curves: readonly Curve[], allCurves: boolean): Promise<CurveText[]> {
+async function readLevelBuckets(deps: RouteDeps, read: Read, width: bigint, curves: readonly Curve[], wholeTasks: readonly string[] | undefined): Promise<CurveText[]> {
   const level = levelFor(width);
-  const first = await levelStatement(deps, read, width, level, curves, allCurves);
+  const first = await levelStatement(deps, read, width, level, curves, wholeTasks);
   const wanted = new Set(curves.map(curveId));
   const out: CurveText[] = [];
   const dirty: LevelText[] = [];
@@ -406,7 +416,7 @@ async function readLevelBuckets(deps: RouteDeps, read: Read, width: bigint, curv
   if (dirty.length > 0 && (await repair(deps, read, level, dirty))) {
     deps.charts.repairs.inc(dirty.reduce((n, r) => n + r.dirty.length, 0));
     let repaired = 0;
-    for (const r of await levelStatement(deps, read, width, level, dirty, false, true)) {
+    for (const r of await levelStatement(deps, read, width, level, dirty, undefined, true)) {
       if (r.dirty.length > 0 || Number(r.n) < read.samples) exact.push(r);
       else out.push(curveText(r)), repaired++;
     }
@@ -422,12 +432,12 @@ function levelStatement(
   width: bigint,
   level: ScalarBucketWidth,
   curves: readonly Curve[],
-  allCurves: boolean,
+  wholeTasks: readonly string[] | undefined,
   /** Look for repairs whatever `read.repairedWidths` says (some were just made). */
   withRepairs = false,
 ): Promise<LevelText[]> {
   const params: Record<string, unknown> = { shift: log2(width) - log2(BigInt(level)), width: width.toString(), level, tasks: read.tasks };
-  const where = selection(read, curves, allCurves, params);
+  const where = selection(read, curves, wholeTasks, params);
   const pick = (column: string) => `if(r.hit = 1, r.${column}, l.${column})`;
   // The level's rows, a valid repair's figures in place of a dirty bucket's own. Clean buckets
   // skip the join (a hash probe per bucket would cost more than reading the buckets twice), and
