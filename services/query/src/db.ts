@@ -23,9 +23,10 @@ export interface Db {
   tsvBytes(ctx: RequestContext, query: string, params: Record<string, unknown>): Promise<Buffer>;
   /**
    * Runs a statement without a result: what a read learnt that later reads can use (`INSERT ...
-   * SELECT` of bucket repairs). Its parameters travel in the URL: see `paramsFitUrl`.
+   * SELECT` of bucket repairs). Its parameters travel in the URL: false, and nothing run, when
+   * they are too long for it (`paramsFitUrl`).
    */
-  command(ctx: RequestContext, query: string, params?: Record<string, unknown>): Promise<void>;
+  command(ctx: RequestContext, query: string, params?: Record<string, unknown>): Promise<boolean>;
 }
 
 type Result = Awaited<ReturnType<ClickHouseClient['query']>>;
@@ -52,12 +53,12 @@ export function createDb(client: ClickHouseClient, registry: Registry, streamCli
     registers: [registry],
   });
 
-  async function run(ctx: RequestContext, query: string, params: Record<string, unknown>, via = client): Promise<Result> {
+  async function run(ctx: RequestContext, query: string, params: Record<string, unknown>, via = client, format: 'JSONEachRow' | 'TabSeparatedRaw' = 'JSONEachRow'): Promise<Result> {
     try {
       const rs = await via.query({
         query,
         query_params: { ...params, tenant: ctx.tenant },
-        format: 'JSONEachRow',
+        format,
         abort_signal: ctx.signal,
         // Long parameters (a 5 MB metric name, 100 task ids of unicode) go in a multipart body, not
         // the URL, whose length servers and proxies bound (414 or 400, which would surface as 5xx).
@@ -65,6 +66,30 @@ export function createDb(client: ClickHouseClient, registry: Registry, streamCli
       });
       countRead(ctx.endpoint, rs);
       return rs;
+    } catch (e) {
+      throw classify(e, ctx.signal);
+    }
+  }
+
+  /** `query` through `exec`, its raw response unread; only for parameters that fit in the URL (`paramsFitUrl`). */
+  async function exec(ctx: RequestContext, query: string, params: Record<string, unknown>) {
+    try {
+      const res = await client.exec({ query, query_params: params, abort_signal: ctx.signal });
+      countRead(ctx.endpoint, res);
+      return res;
+    } catch (e) {
+      throw classify(e, ctx.signal);
+    }
+  }
+
+  /** A whole result: `read` of what `start` began (which classifies its own failures), timed until it is read. */
+  async function whole<S, R>(ctx: RequestContext, start: () => Promise<S>, read: (started: S) => Promise<R>): Promise<R> {
+    const end = clickhouseDuration.startTimer({ endpoint: ctx.endpoint });
+    const started = await start();
+    try {
+      const result = await read(started);
+      end();
+      return result;
     } catch (e) {
       throw classify(e, ctx.signal);
     }
@@ -84,41 +109,24 @@ export function createDb(client: ClickHouseClient, registry: Registry, streamCli
 
   return {
     // JSONEachRow: an array of rows (the result type covers every format).
-    async rows<T>(ctx: RequestContext, query: string, params: Record<string, unknown> = {}) {
-      const end = clickhouseDuration.startTimer({ endpoint: ctx.endpoint });
-      const rs = await run(ctx, query, params);
-      try {
-        const rows = (await rs.json<T>()) as T[];
-        end();
-        return rows;
-      } catch (e) {
-        throw classify(e, ctx.signal);
-      }
-    },
-    async tsvBytes(ctx: RequestContext, query: string, params: Record<string, unknown>) {
-      const end = clickhouseDuration.startTimer({ endpoint: ctx.endpoint });
+    rows: <T>(ctx: RequestContext, query: string, params: Record<string, unknown> = {}) =>
+      whole(ctx, () => run(ctx, query, params), async (rs) => (await rs.json<T>()) as T[]),
+    tsvBytes(ctx: RequestContext, query: string, params: Record<string, unknown>) {
       const queryParams = { ...params, tenant: ctx.tenant };
-      try {
-        let body: Buffer;
-        if (paramsFitUrl(queryParams)) {
-          const res = await client.exec({ query: `${query} FORMAT TabSeparatedRaw`, query_params: queryParams, abort_signal: ctx.signal });
-          countRead(ctx.endpoint, res);
-          body = await readRawBody(res);
-        } else {
-          // Long parameters (a 5 MB metric name) need query()'s multipart body; its text is re-encoded.
-          const rs = await client.query({ query, query_params: queryParams, format: 'TabSeparatedRaw', abort_signal: ctx.signal, use_multipart_params_auto: true });
-          countRead(ctx.endpoint, rs);
-          body = checkedBody(Buffer.from(await rs.text(), 'utf8'), rs.response_headers);
-        }
-        end();
-        return body;
-      } catch (e) {
-        throw classify(e, ctx.signal);
-      }
+      if (paramsFitUrl(queryParams)) return whole(ctx, () => exec(ctx, `${query} FORMAT TabSeparatedRaw`, queryParams), readRawBody);
+      // Long parameters (a 5 MB metric name) need query()'s multipart body; its text is re-encoded.
+      return whole(
+        ctx,
+        () => run(ctx, query, params, client, 'TabSeparatedRaw'),
+        async (rs) => checkedBody(Buffer.from(await rs.text(), 'utf8'), rs.response_headers),
+      );
     },
     async command(ctx: RequestContext, query: string, params: Record<string, unknown> = {}) {
+      const queryParams = { ...params, tenant: ctx.tenant };
+      if (!paramsFitUrl(queryParams)) return false;
       try {
-        await client.command({ query, query_params: { ...params, tenant: ctx.tenant }, abort_signal: ctx.signal, use_multipart_params_auto: true });
+        await client.command({ query, query_params: queryParams, abort_signal: ctx.signal });
+        return true;
       } catch (e) {
         throw classify(e, ctx.signal);
       }

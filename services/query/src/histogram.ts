@@ -1,5 +1,5 @@
 import { chainChunks, type RequestContext } from '@trackstream/api';
-import { paramsFitUrl, SCALAR_BUCKET_REPAIRS, SCALAR_BUCKET_WIDTHS, SCALAR_BUCKETS, type ScalarBucketWidth } from '@trackstream/clickhouse';
+import { SCALAR_BUCKET_REPAIRS, SCALAR_BUCKET_WIDTHS, SCALAR_BUCKETS, type ScalarBucketWidth } from '@trackstream/clickhouse';
 import { Counter, type Registry } from '@trackstream/metrics';
 import type { RouteDeps } from './deps';
 import { byteOrder } from './events';
@@ -490,8 +490,8 @@ const MAX_REPAIR_RANGES = 64;
  * Computes the exact figures of dirty level buckets from the points (FINAL) and stores them as
  * repairs, each only if the points hold what the bucket counted, read in the same statement (same
  * mask and newest version): a row that reached one table and not yet the other leaves the bucket
- * dirty. False, with nothing repaired, when the curves' names are too long for the statement's
- * URL (a command's parameters travel there): those curves are read from their points.
+ * dirty. False, with nothing repaired, when the curves' names are too long for a command's
+ * parameters (they travel in its URL): those curves are read from their points.
  */
 async function repair(deps: RouteDeps, read: Read, level: ScalarBucketWidth, curves: readonly LevelText[]): Promise<boolean> {
   const shift = BigInt(log2(BigInt(level)));
@@ -526,8 +526,7 @@ async function repair(deps: RouteDeps, read: Read, level: ScalarBucketWidth, cur
     iterRanges.push(`(${curve} AND (${iters.join(' OR ')}))`);
     bucketRanges.push(`(${curve} AND (${buckets.join(' OR ')}))`);
   });
-  if (!paramsFitUrl({ ...params, tenant: read.ctx.tenant })) return false;
-  await deps.db.command(
+  return deps.db.command(
     read.ctx,
     `INSERT INTO ${SCALAR_BUCKET_REPAIRS} (tenant, task, metric, variant, width, bucket, rows, mask, max_version, nans, total, low, high, received_at, repaired_at)
      SELECT p.tenant, p.task, p.metric, p.variant, {level:UInt16}, p.bucket, d.rows, p.mask, p.max_version, p.nans, p.total, p.low, p.high, p.received_at, now64(3)
@@ -545,7 +544,6 @@ async function repair(deps: RouteDeps, read: Read, level: ScalarBucketWidth, cur
      ON p.task = d.task AND p.metric = d.metric AND p.variant = d.variant AND p.bucket = d.bucket AND p.mask = d.mask AND p.max_version = d.max_version`,
     params,
   );
-  return true;
 }
 
 /** Runs of consecutive bucket numbers, as [first, last] pairs. */
